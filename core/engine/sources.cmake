@@ -1,0 +1,4 @@
+add_library(vmalab_engine STATIC
+)
+set_target_properties(vmalab_engine PROPERTIES LINKER_LANGUAGE CXX)
+target_link_libraries(vmalab_engine PUBLIC vmalab_lang vmalab_base PRIVATE vmalab_warnings)

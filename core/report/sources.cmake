@@ -1,0 +1,4 @@
+add_library(vmalab_report STATIC
+)
+set_target_properties(vmalab_report PROPERTIES LINKER_LANGUAGE CXX)
+target_link_libraries(vmalab_report PUBLIC vmalab_lang vmalab_base PRIVATE vmalab_warnings)
