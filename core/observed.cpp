@@ -19,8 +19,8 @@ const char* pageStateName(PageState s)
 
 std::uint64_t ObservedVma::kb(const std::string& field) const
 {
-    for (const auto& [name, value] : smapsKb)
-        if (name == field)
+    for (const auto& [label, value] : smapsKb)
+        if (label == field)
             return value;
     return 0;
 }

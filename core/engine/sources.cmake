@@ -1,4 +1,17 @@
 add_library(vmalab_engine STATIC
+    engine/abi.h
+    engine/fault.cpp engine/fault.h
+    engine/files.cpp
+    engine/layout.cpp engine/layout.h
+    engine/mmap.cpp
+    engine/model_backend.cpp engine/model_backend.h
+    engine/mprotect.cpp
+    engine/observe.cpp engine/observe.h
+    engine/ops.h
+    engine/page_table.cpp engine/page_table.h
+    engine/run_map.h
+    engine/trace.cpp engine/trace.h
+    engine/vma_merge.cpp engine/vma_merge.h
+    engine/world.cpp engine/world.h
 )
-set_target_properties(vmalab_engine PROPERTIES LINKER_LANGUAGE CXX)
 target_link_libraries(vmalab_engine PUBLIC vmalab_lang vmalab_base PRIVATE vmalab_warnings)

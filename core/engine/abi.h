@@ -1,0 +1,28 @@
+#pragma once
+
+#include <cstdint>
+
+// The uapi values the engine decides on (Linux 6.18, x86-64). The scenario language's
+// name table (core/scenario/uapi.cpp) is checked against these in tests.
+namespace vmalab::abi {
+
+constexpr std::int64_t PROT_READ = 0x1, PROT_WRITE = 0x2, PROT_EXEC = 0x4, PROT_SEM = 0x8;
+constexpr std::int64_t PROT_GROWSDOWN = 0x01000000, PROT_GROWSUP = 0x02000000;
+
+constexpr std::int64_t MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_SHARED_VALIDATE = 0x03, MAP_DROPPABLE = 0x08;
+constexpr std::int64_t MAP_TYPE = 0x0f, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
+constexpr std::int64_t MAP_GROWSDOWN = 0x0100, MAP_DENYWRITE = 0x0800, MAP_EXECUTABLE = 0x1000;
+constexpr std::int64_t MAP_LOCKED = 0x2000, MAP_NORESERVE = 0x4000, MAP_POPULATE = 0x8000;
+constexpr std::int64_t MAP_NONBLOCK = 0x10000, MAP_STACK = 0x20000, MAP_HUGETLB = 0x40000, MAP_SYNC = 0x80000;
+constexpr std::int64_t MAP_FIXED_NOREPLACE = 0x100000, MAP_UNINITIALIZED = 0x4000000;
+// Flags MAP_SHARED accepts silently; MAP_SHARED_VALIDATE refuses others (LEGACY_MAP_MASK).
+constexpr std::int64_t LEGACY_MAP_MASK = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE
+    | MAP_EXECUTABLE | MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK
+    | MAP_STACK | MAP_HUGETLB;
+
+constexpr std::int64_t MFD_CLOEXEC = 0x1, MFD_ALLOW_SEALING = 0x2, MFD_HUGETLB = 0x4, MFD_NOEXEC_SEAL = 0x8,
+                       MFD_EXEC = 0x10;
+
+constexpr int FIRST_USER_FD = 3;
+
+} // namespace vmalab::abi

@@ -1,0 +1,252 @@
+#include "core/engine/fault.h"
+
+#include "core/engine/page_table.h"
+#include "core/vm_flags.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+
+namespace vmalab {
+
+namespace {
+
+constexpr std::uint64_t faultAroundPages = 16; // fault_around_bytes = 64 KiB
+
+bool thpAllowed(const OpContext& c, const Vma& v)
+{
+    const auto mode = c.profile().machine.thp;
+    if (!v.isAnonymous() || (v.vm_flags & VM_NOHUGEPAGE) || mode == MachineConfig::Thp::Never)
+        return false;
+    return mode == MachineConfig::Thp::Always || (v.vm_flags & VM_HUGEPAGE);
+}
+
+// Stack growth: an access in the gap below a VM_GROWSDOWN VMA extends it down to the page
+// (expand_downwards()), unless that would come within stack_guard_gap of an accessible VMA
+// below or exceed RLIMIT_STACK.
+Vma* growStack(OpContext& c, Addr addr)
+{
+    Vma* v = c.mm.findVma(addr);
+    if (!v || !(v->vm_flags & VM_GROWSDOWN) || v->vm_start <= addr)
+        return nullptr;
+    const Addr newStart = pageAlignDown(addr);
+    constexpr Addr stackGuardGap = 256 * pageSize;
+    if (const Vma* prev = c.mm.prevOf(*v)) {
+        const bool accessible = prev->vm_flags & VM_ACCESS_FLAGS;
+        if (!(prev->vm_flags & VM_GROWSDOWN) && accessible && newStart - prev->vm_end < stackGuardGap) {
+            c.trace.step("expand_downwards", "the stack " + describeVma(*v) + " cannot grow to " + hexAddr(newStart),
+                         "an accessible VMA lies within stack_guard_gap (256 pages) below: SIGSEGV");
+            return nullptr;
+        }
+    }
+    if (v->vm_end - newStart > c.profile().machine.stackRlimit) {
+        c.trace.step("expand_downwards", "the stack cannot grow to " + hexAddr(newStart), "RLIMIT_STACK would be exceeded: SIGSEGV");
+        return nullptr;
+    }
+    anonVmaPrepare(c, *v);
+    const Addr oldStart = v->vm_start;
+    v->vm_pgoff -= (oldStart - newStart) >> pageShift;
+    v->vm_start = newStart;
+    Vma& grown = c.mm.rekey(oldStart);
+    auto& s = c.trace.step("expand_downwards", describeVma(grown) + " grows down to " + hexAddr(newStart),
+                           "the access lies in the gap just below a VM_GROWSDOWN VMA");
+    s.changed = { grown.id };
+    return &grown;
+}
+
+// Fills the page cache around a file fault: shmem allocates the page; a regular file reads
+// around it (do_sync_mmap_readahead(): read_ahead_kb centred on the page), except with
+// MADV_RANDOM, which reads just the page.
+void fillPageCache(OpContext& c, const Vma& v, File& f, PageOff idx)
+{
+    if (f.pageCache.find(idx))
+        return;
+    if (f.kind == File::Kind::Shmem || (v.vm_flags & VM_RAND_READ)) {
+        f.pageCache.assign(idx, idx + 1, true);
+        return;
+    }
+    const std::uint64_t window = std::max<std::uint64_t>(1, c.profile().machine.readAheadKb / 4);
+    const PageOff from = idx > window / 2 ? idx - window / 2 : 0;
+    const PageOff to = std::min(from + window, f.sizePages());
+    f.pageCache.assign(from, to, true);
+    c.trace.step("do_sync_mmap_readahead", "reads file pages " + hexAddr(from) + "-" + hexAddr(to) + " into the page cache",
+                 "read-around: a window of read_ahead_kb centred on the faulting page");
+}
+
+// do_fault_around() + filemap_map_pages(): map the cached pages of the 16-page block
+// (aligned by virtual address, clipped to the VMA, its PTE table and EOF) whose PTEs are none.
+void faultAround(OpContext& c, const Vma& v, const File& f, Addr addr)
+{
+    Addr from = std::max(v.vm_start, addr & ~(faultAroundPages * pageSize - 1));
+    Addr to = std::min({ v.vm_end, from + faultAroundPages * pageSize, (addr & ~(pmdSize - 1)) + pmdSize });
+    from = std::max(from, addr & ~(pmdSize - 1));
+    std::uint64_t mapped = 0;
+    for (Addr a = from; a < to; a += pageSize) {
+        const PageOff idx = v.pgoffAt(a);
+        if (idx >= f.sizePages() || !f.pageCache.find(idx) || ptAt(c.mm, a))
+            continue;
+        setPtes(c.mm, a, a + pageSize, Pte { PageState::Present, Pte::Kind::File, false });
+        ++mapped;
+    }
+    c.trace.step("do_fault_around", "maps " + std::to_string(mapped) + " cached page(s) of " + describeRange(from, to),
+                 "read faults on files map the already-cached neighbours in the 16-page block");
+}
+
+FaultResult anonFault(OpContext& c, Vma& v, Addr addr, bool write)
+{
+    const Addr block = addr & ~(pmdSize - 1);
+    if (thpAllowed(c, v) && block >= v.vm_start && block + pmdSize <= v.vm_end) {
+        anonVmaPrepare(c, v);
+        const bool zero = !write && c.profile().machine.thpUseZeroPage;
+        setPtes(c.mm, block, block + pmdSize, Pte { PageState::Present, zero ? Pte::Kind::ZeroPage : Pte::Kind::Anon, false });
+        c.trace.step("do_huge_pmd_anonymous_page",
+                     (zero ? "maps the huge zero page at " : "maps a new 2 MiB THP at ") + describeRange(block, block + pmdSize),
+                     "THP is allowed here and the aligned 2 MiB block lies wholly inside the VMA");
+        return FaultResult::Ok;
+    }
+    if (!write) {
+        setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Present, Pte::Kind::ZeroPage, false });
+        c.trace.step("do_anonymous_page", "maps the shared zero page at " + hexAddr(addr),
+                     "a read fault on private anonymous memory needs no page of its own (and no anon_vma)");
+        return FaultResult::Ok;
+    }
+    anonVmaPrepare(c, v);
+    setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Present, Pte::Kind::Anon, false });
+    c.trace.step("do_anonymous_page", "maps a new zeroed anonymous page at " + hexAddr(addr), "a write fault on private anonymous memory");
+    return FaultResult::Ok;
+}
+
+FaultResult fileFault(OpContext& c, Vma& v, Addr addr, bool write)
+{
+    File* f = c.world.file(v.vm_file);
+    const PageOff idx = v.pgoffAt(addr);
+    if (idx >= f->sizePages()) {
+        c.trace.step("filemap_fault", "page " + hexAddr(idx) + " of the file lies beyond its end", "an access beyond EOF: SIGBUS");
+        return FaultResult::Bus;
+    }
+    fillPageCache(c, v, *f, idx);
+    if (!write) {
+        faultAround(c, v, *f, addr);
+        if (!ptAt(c.mm, addr))
+            setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Present, Pte::Kind::File, false });
+        return FaultResult::Ok;
+    }
+    if (v.vm_flags & VM_SHARED) {
+        setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Present, Pte::Kind::File, false });
+        c.trace.step("do_shared_fault", "maps page-cache page " + hexAddr(idx) + " writable at " + hexAddr(addr), "a write to a shared file mapping writes the page cache");
+        return FaultResult::Ok;
+    }
+    anonVmaPrepare(c, v);
+    setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Present, Pte::Kind::Anon, false });
+    c.trace.step("do_cow_fault", "copies file page " + hexAddr(idx) + " into a new anonymous page at " + hexAddr(addr),
+                 "a write to a private file mapping gets a private copy");
+    return FaultResult::Ok;
+}
+
+} // namespace
+
+FaultResult handleFault(OpContext& c, Addr addr, bool write)
+{
+    addr = pageAlignDown(addr);
+    Vma* v = c.mm.findVma(addr);
+    if (!v || v->vm_start > addr)
+        v = growStack(c, addr);
+    if (!v) {
+        c.trace.step("lock_mm_and_find_vma", "no VMA maps " + hexAddr(addr), "an access outside every VMA: SIGSEGV");
+        return FaultResult::Segv;
+    }
+    const bool allowed = write ? (v->vm_flags & VM_WRITE) : (v->vm_flags & VM_ACCESS_FLAGS);
+    if (!allowed) {
+        c.trace.step("access_error", std::string(write ? "write to " : "read of ") + hexAddr(addr) + " in " + describeVma(*v),
+                     write ? "the VMA is not writable: SIGSEGV" : "the VMA is PROT_NONE: SIGSEGV");
+        return FaultResult::Segv;
+    }
+    const Pte* pte = ptAt(c.mm, addr);
+    if (pte && pte->state == PageState::Guard) {
+        c.trace.step("handle_pte_marker", "the PTE at " + hexAddr(addr) + " holds a guard marker", "accessing a guard region: SIGSEGV");
+        return FaultResult::Segv;
+    }
+    if (pte && pte->state == PageState::Present) {
+        if (!write || pte->kind == Pte::Kind::Anon || (pte->kind == Pte::Kind::File && (v->vm_flags & VM_SHARED)))
+            return FaultResult::Ok;
+        anonVmaPrepare(c, *v);
+        const bool fromZero = pte->kind == Pte::Kind::ZeroPage;
+        setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Present, Pte::Kind::Anon, false });
+        c.trace.step("do_wp_page",
+                     fromZero ? "replaces the zero page at " + hexAddr(addr) + " with a new anonymous page"
+                              : "copies the file page at " + hexAddr(addr) + " into a new anonymous page",
+                     "a write to a read-only page of a private mapping breaks COW");
+        return FaultResult::Ok;
+    }
+    return v->isAnonymous() ? anonFault(c, *v, addr, write) : fileFault(c, *v, addr, write);
+}
+
+std::int64_t doTouch(OpContext& c, Addr addr, std::uint64_t len, std::int64_t access)
+{
+    const bool write = access & 2; // PROT_WRITE
+    const Addr start = pageAlignDown(addr);
+    const Addr end = pageAlignUp(addr + len);
+    c.trace.holding(Lock::VmaRead);
+    for (Addr a = start; a < end && a >= start; a += pageSize) {
+        const Pte* pte = ptAt(c.mm, a);
+        const Vma* v = c.mm.vmaAt(a);
+        // A present page the access may use needs no fault.
+        if (pte && pte->state == PageState::Present && v && (v->vm_flags & (write ? VM_WRITE : VM_ACCESS_FLAGS))) {
+            if (!write || pte->kind == Pte::Kind::Anon || (pte->kind == Pte::Kind::File && (v->vm_flags & VM_SHARED)))
+                continue;
+        }
+        switch (handleFault(c, a, write)) {
+        case FaultResult::Ok:
+            break;
+        case FaultResult::Segv:
+            return SIGSEGV;
+        case FaultResult::Bus:
+            return SIGBUS;
+        }
+    }
+    return 0;
+}
+
+int populateVmaRange(OpContext& c, Addr start, Addr end)
+{
+    const Vma* v = c.mm.vmaAt(start);
+    if (!v || (v->vm_flags & VM_LOCKONFAULT))
+        return 0;
+    const bool write = (v->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
+    if (!(v->vm_flags & VM_ACCESS_FLAGS)) {
+        c.trace.step("populate_vma_page_range", "nothing to populate in " + describeVma(*v), "get_user_pages() cannot fault a PROT_NONE VMA: -EFAULT");
+        return -EFAULT;
+    }
+    for (Addr a = start; a < end; a += pageSize) {
+        const Pte* pte = ptAt(c.mm, a);
+        if (pte && pte->state == PageState::Present
+            && (!write || pte->kind == Pte::Kind::Anon))
+            continue;
+        if (handleFault(c, a, write) != FaultResult::Ok)
+            return -EFAULT;
+    }
+    return 0;
+}
+
+int mmPopulate(OpContext& c, Addr start, Addr end, bool ignoreErrors)
+{
+    c.trace.step("__mm_populate", "faults in " + describeRange(start, end),
+                 "MAP_POPULATE or VM_LOCKED: get_user_pages() touches every page (as writes for private writable VMAs)");
+    Addr a = start;
+    while (a < end) {
+        const Vma* v = c.mm.findVma(a);
+        if (!v || v->vm_start >= end)
+            break;
+        a = std::max(a, v->vm_start);
+        const Addr to = std::min(end, v->vm_end);
+        if (!(v->vm_flags & (VM_IO | VM_PFNMAP))) {
+            const int err = populateVmaRange(c, a, to);
+            if (err && !ignoreErrors)
+                return err;
+        }
+        a = to;
+    }
+    return 0;
+}
+
+} // namespace vmalab

@@ -1,0 +1,119 @@
+#include "core/engine/model_backend.h"
+
+#include "core/engine/fault.h"
+#include "core/engine/layout.h"
+#include "core/engine/observe.h"
+#include "core/engine/ops.h"
+
+namespace vmalab {
+
+namespace {
+
+std::string argText(const scenario::Value& v)
+{
+    if (v.isString)
+        return "\"" + v.str + "\"";
+    if (v.num >= 0 && v.num < 4096)
+        return std::to_string(v.num);
+    if (v.num < 0 && v.num > -4096)
+        return std::to_string(v.num);
+    return hexAddr(static_cast<std::uint64_t>(v.num));
+}
+
+std::string callText(const std::string& name, const std::vector<scenario::Value>& args)
+{
+    std::string out = name + "(";
+    for (std::size_t i = 0; i < args.size(); ++i)
+        out += (i ? ", " : "") + argText(args[i]);
+    return out + ")";
+}
+
+} // namespace
+
+ModelBackend::ModelBackend(Profile profile)
+{
+    m_world.profile = std::move(profile);
+}
+
+std::string ModelBackend::describe() const
+{
+    return "model (profile " + m_world.profile.name + ")";
+}
+
+std::optional<std::string> ModelBackend::missingFeature(const std::string& feature) const
+{
+    const MachineConfig& m = m_world.profile.machine;
+    const std::string who = "profile " + m_world.profile.name;
+    if (feature == "userfaultfd" && !m.userfaultfd)
+        return who + " has no CONFIG_USERFAULTFD";
+    if (feature == "guard-regions" && !m.guardRegions)
+        return who + " has no guard regions (MADV_GUARD_INSTALL)";
+    if (feature == "thp" && m.thp == MachineConfig::Thp::Never)
+        return who + " has transparent huge pages set to never";
+    if (feature == "swap" && !m.swap)
+        return who + " has no swap space";
+    if (feature == "anon-vma-name" && !m.anonVmaName)
+        return who + " has no CONFIG_ANON_VMA_NAME";
+    if (feature == "soft-dirty" && !m.softDirty)
+        return who + " has no CONFIG_MEM_SOFT_DIRTY";
+    return std::nullopt;
+}
+
+std::optional<std::string> ModelBackend::start()
+{
+    m_world.procs.push_back(makeDefaultProcess(m_world, m_world.nextPid++));
+    return std::nullopt;
+}
+
+scenario::CallResult ModelBackend::call(scenario::ProcIndex proc, const std::string& name,
+                                        const std::vector<scenario::Value>& args, scenario::SourceLoc site)
+{
+    OpTrace trace;
+    trace.process = proc;
+    trace.call = callText(name, args);
+    trace.line = site.line;
+    trace.col = site.col;
+    Tracer tracer(trace);
+    OpContext c { m_world, m_world.procs.at(static_cast<std::size_t>(proc)), tracer };
+    auto n = [&](std::size_t i) { return i < args.size() ? args[i].num : 0; };
+    auto u = [&](std::size_t i) { return static_cast<std::uint64_t>(n(i)); };
+    auto s = [&](std::size_t i) { return i < args.size() ? args[i].str : std::string(); };
+
+    std::int64_t ret = 0;
+    if (name == "mmap")
+        ret = doMmap(c, u(0), u(1), n(2), n(3), n(4), n(5));
+    else if (name == "munmap")
+        ret = doMunmap(c, u(0), u(1));
+    else if (name == "mprotect")
+        ret = doMprotect(c, u(0), u(1), n(2));
+    else if (name == "touch")
+        ret = doTouch(c, u(0), u(1), n(2));
+    else if (name == "memfd_create")
+        ret = doMemfdCreate(c, s(0), n(1));
+    else if (name == "open_file")
+        ret = doOpenFile(c, s(0), n(1));
+    else if (name == "ftruncate")
+        ret = doFtruncate(c, n(0), n(1));
+    else if (name == "close")
+        ret = doClose(c, n(0));
+    else
+        return { 0, name + "() is not modelled yet by this version of vmalab" };
+    trace.ret = ret;
+    m_traces.push_back(std::move(trace));
+    return { ret, std::nullopt };
+}
+
+scenario::CallResult ModelBackend::fork(scenario::ProcIndex, scenario::ProcIndex, scenario::SourceLoc)
+{
+    return { 0, "fork() is not modelled yet by this version of vmalab" };
+}
+
+std::vector<ObservedProcess> ModelBackend::observe()
+{
+    std::vector<ObservedProcess> out;
+    for (std::size_t i = 0; i < m_world.procs.size(); ++i)
+        out.push_back(observeProcess(m_world, i));
+    return out;
+}
+
+} // namespace vmalab

@@ -1,0 +1,85 @@
+#include "core/engine/trace.h"
+
+#include <cstdio>
+
+namespace vmalab {
+
+const char* lockName(Lock lock)
+{
+    switch (lock) {
+    case Lock::None:
+        return "no lock";
+    case Lock::MmapWrite:
+        return "mmap write lock";
+    case Lock::MmapRead:
+        return "mmap read lock";
+    case Lock::VmaRead:
+        return "per-VMA read lock";
+    }
+    return "?";
+}
+
+TraceStep& Tracer::step(std::string kernelFn, std::string what, std::string rule, Lock lock)
+{
+    TraceStep s;
+    s.kernelFn = std::move(kernelFn);
+    s.what = std::move(what);
+    s.rule = std::move(rule);
+    s.lock = lock == Lock::None ? m_lock : lock;
+    m_trace.steps.push_back(std::move(s));
+    return m_trace.steps.back();
+}
+
+TraceStep& Tracer::last()
+{
+    if (m_trace.steps.empty())
+        return step("", "");
+    return m_trace.steps.back();
+}
+
+std::string hexAddr(std::uint64_t a)
+{
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(a));
+    return buf;
+}
+
+namespace {
+
+std::string idList(const char* label, const std::vector<VmaId>& ids)
+{
+    if (ids.empty())
+        return {};
+    std::string out = std::string(" ") + label;
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        out += (i ? ",#" : " #") + std::to_string(ids[i]);
+    return out;
+}
+
+std::string retText(std::int64_t ret)
+{
+    if (ret < 0 && ret >= -4095)
+        return "-" + std::to_string(-ret);
+    return hexAddr(static_cast<std::uint64_t>(ret));
+}
+
+} // namespace
+
+std::string formatTrace(const OpTrace& trace, const std::string& processName, const std::string& file)
+{
+    std::string out = "== " + processName + ": " + trace.call;
+    if (trace.line > 0)
+        out += "  (" + file + ":" + std::to_string(trace.line) + ":" + std::to_string(trace.col) + ")";
+    out += " = " + retText(trace.ret) + "\n";
+    for (const TraceStep& s : trace.steps) {
+        out += "   " + s.kernelFn + ": " + s.what;
+        out += "  [" + std::string(lockName(s.lock)) + "]";
+        out += idList("created", s.created) + idList("changed", s.changed) + idList("removed", s.removed);
+        out += "\n";
+        if (!s.rule.empty())
+            out += "      because " + s.rule + "\n";
+    }
+    return out;
+}
+
+} // namespace vmalab

@@ -1,0 +1,75 @@
+#pragma once
+
+#include "core/engine/trace.h"
+#include "core/engine/world.h"
+
+#include <string>
+
+namespace vmalab {
+
+// What an operation works on: the world, the address space it changes, the trace.
+struct OpContext
+{
+    World& world;
+    Mm& mm;
+    Tracer& trace;
+    const Profile& profile() const { return world.profile; }
+};
+
+// The range an operation proposes to create or to change, with the attributes it will
+// have (the kernel's struct vma_merge_struct).
+struct ProposedRange
+{
+    Addr start = 0;
+    Addr end = 0;
+    VmFlags flags = 0;
+    FileId file = noFile;
+    PageOff pgoff = 0;
+    AnonVmaId anon_vma = noAnonVma;
+    unsigned anonVmaChain = 0;
+    UffdCtxId uffd_ctx = noUffdCtx;
+    std::string anon_name;
+    const Vma* middle = nullptr; // the VMA being modified; nullptr for a new range
+
+    std::uint64_t pages() const { return (end - start) >> pageShift; }
+};
+
+// "#3 [0x1000-0x3000 rw-p]" for traces.
+std::string describeVma(const Vma& v);
+std::string describeRange(Addr start, Addr end);
+
+// Why `prev` cannot absorb the range from its right (can_vma_merge_after()), or "" if it can.
+std::string refuseMergeAfter(const Vma& prev, const ProposedRange& p, const Profile& profile);
+// Why `next` cannot absorb the range from its left (can_vma_merge_before()), or "" if it can.
+std::string refuseMergeBefore(const Vma& next, const ProposedRange& p, const Profile& profile);
+// are_anon_vmas_compatible(): at least one has none, or both share one.
+bool anonVmasCompatible(const Vma& a, const Vma& b);
+
+// vma_merge_new_range(): extend prev and/or next over a new range instead of creating a
+// VMA. Returns the VMA that now covers the range, or nullptr (the caller creates one).
+//   prev  new   next
+//   AAAA  ****  BBBB   -> both: prev grows over the range and next; next is freed
+Vma* mergeNewRange(OpContext& c, const ProposedRange& p, bool justExpand = false);
+
+// split_vma() / __split_vma(): cut the VMA starting at vmaStart in two at `at`. With
+// newBelow the new object is the lower part, else the upper part; the original keeps its
+// identity. checkMapCount models split_vma()'s vm.max_map_count test. 0 or -ENOMEM.
+int splitVma(OpContext& c, Addr vmaStart, Addr at, bool newBelow, bool checkMapCount);
+
+struct ModifyResult
+{
+    int err = 0;        // 0 or -errno
+    Addr vmaStart = 0;  // start of the VMA that now covers the modified slice
+};
+
+// vma_modify() via vma_merge_existing_range(): give [start, end) of the VMA at middleStart
+// new flags, uffd context and anon name, merging with a neighbour where the result allows
+// it and splitting otherwise.
+ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmFlags newFlags, UffdCtxId uffdCtx,
+                       const std::string& anonName);
+
+// anon_vma_prepare(): give the VMA an anon_vma, reusing a compatible neighbour's
+// (find_mergeable_anon_vma()) or allocating one.
+void anonVmaPrepare(OpContext& c, Vma& v);
+
+} // namespace vmalab

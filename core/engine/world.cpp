@@ -1,0 +1,106 @@
+#include "core/engine/world.h"
+
+#include "core/assert.h"
+
+namespace vmalab {
+
+const Vma* Mm::findVma(Addr addr) const
+{
+    auto it = vmas.upper_bound(addr);
+    if (it != vmas.begin()) {
+        auto prev = std::prev(it);
+        if (prev->second.vm_end > addr)
+            return &prev->second;
+    }
+    return it == vmas.end() ? nullptr : &it->second;
+}
+
+Vma* Mm::findVma(Addr addr)
+{
+    return const_cast<Vma*>(static_cast<const Mm*>(this)->findVma(addr));
+}
+
+const Vma* Mm::vmaAt(Addr addr) const
+{
+    const Vma* v = findVma(addr);
+    return v && v->vm_start <= addr ? v : nullptr;
+}
+
+const Vma* Mm::prevOf(const Vma& v) const
+{
+    auto it = vmas.find(v.vm_start);
+    VMALAB_ASSERT(it != vmas.end(), "prevOf() of a VMA not in the index");
+    return it == vmas.begin() ? nullptr : &std::prev(it)->second;
+}
+
+const Vma* Mm::nextOf(const Vma& v) const
+{
+    auto it = vmas.find(v.vm_start);
+    VMALAB_ASSERT(it != vmas.end(), "nextOf() of a VMA not in the index");
+    ++it;
+    return it == vmas.end() ? nullptr : &it->second;
+}
+
+const Vma* Mm::lastBefore(Addr addr) const
+{
+    auto it = vmas.lower_bound(addr);
+    return it == vmas.begin() ? nullptr : &std::prev(it)->second;
+}
+
+bool Mm::anyVmaIn(Addr start, Addr end) const
+{
+    const Vma* v = findVma(start);
+    return v && v->vm_start < end;
+}
+
+Vma& Mm::insert(const Vma& v)
+{
+    VMALAB_ASSERT(v.vm_start < v.vm_end, "empty VMA");
+    auto [it, inserted] = vmas.emplace(v.vm_start, v);
+    VMALAB_ASSERT(inserted, "two VMAs start at the same address");
+    return it->second;
+}
+
+void Mm::erase(Addr vmStart)
+{
+    VMALAB_ASSERT(vmas.erase(vmStart) == 1, "erasing a VMA that is not in the index");
+}
+
+Vma& Mm::rekey(Addr oldStart)
+{
+    auto node = vmas.extract(oldStart);
+    VMALAB_ASSERT(!node.empty(), "rekey of a VMA that is not in the index");
+    node.key() = node.mapped().vm_start;
+    auto result = vmas.insert(std::move(node));
+    VMALAB_ASSERT(result.inserted, "rekey onto an existing VMA");
+    return result.position->second;
+}
+
+File& World::newFile(File::Kind kind, const std::string& path, std::uint64_t size)
+{
+    File f;
+    f.id = nextFileId++;
+    f.kind = kind;
+    f.path = path;
+    f.size = size;
+    f.inode = nextInode++;
+    if (kind == File::Kind::Regular) {
+        f.devMajor = 254; // a block device, as on the reference host
+        f.devMinor = 0;
+    }
+    return files.emplace(f.id, f).first->second;
+}
+
+const File* World::file(FileId id) const
+{
+    auto it = files.find(id);
+    return it == files.end() ? nullptr : &it->second;
+}
+
+File* World::file(FileId id)
+{
+    auto it = files.find(id);
+    return it == files.end() ? nullptr : &it->second;
+}
+
+} // namespace vmalab
