@@ -6,7 +6,7 @@
 // name table (core/scenario/uapi.cpp) is checked against these in tests.
 namespace vmalab::abi {
 
-constexpr std::int64_t PROT_READ = 0x1, PROT_WRITE = 0x2, PROT_EXEC = 0x4, PROT_SEM = 0x8;
+constexpr std::int64_t PROT_NONE = 0x0, PROT_READ = 0x1, PROT_WRITE = 0x2, PROT_EXEC = 0x4, PROT_SEM = 0x8;
 constexpr std::int64_t PROT_GROWSDOWN = 0x01000000, PROT_GROWSUP = 0x02000000;
 
 constexpr std::int64_t MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_SHARED_VALIDATE = 0x03, MAP_DROPPABLE = 0x08;
