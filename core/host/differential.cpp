@@ -1,0 +1,256 @@
+#include "core/host/differential.h"
+
+#include "core/host/runner.h"
+#include "core/report/check.h"
+#include "core/report/window.h"
+#include "core/scenario/parser.h"
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace vmalab::host {
+
+namespace {
+
+constexpr unsigned windowPages = 512; // the 2 MiB arena
+constexpr unsigned busyPages = 48; // most operations land here, so they meet each other
+
+class Generator
+{
+public:
+    explicit Generator(std::uint64_t seed)
+        : m_rng(seed)
+    {
+    }
+
+    std::string sequence(unsigned ops)
+    {
+        std::string out = "// random differential sequence\n";
+        out += "arena_len = 512 * page_size\n";
+        out += "arena = mmap(NULL, arena_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)\n";
+        if (chance(50)) {
+            out += "mfd = memfd_create(\"m\", 0)\n";
+            out += "ftruncate(mfd, " + std::to_string(pick(0, 64)) + " * page_size)\n";
+            m_fds.push_back("mfd");
+        }
+        if (chance(35)) {
+            out += "rfd = open_file(\"f\", " + std::to_string(pick(1, 64)) + " * page_size)\n";
+            m_fds.push_back("rfd");
+        }
+        for (unsigned i = 0; i < ops; ++i)
+            out += "r" + std::to_string(i) + " = " + operation() + "\n";
+        return out;
+    }
+
+private:
+    std::uint64_t pick(std::uint64_t lo, std::uint64_t hi)
+    {
+        return std::uniform_int_distribution<std::uint64_t>(lo, hi)(m_rng);
+    }
+    bool chance(unsigned percent) { return pick(0, 99) < percent; }
+
+    // A page-aligned address in the busy part, sometimes anywhere in the window, sometimes
+    // not aligned.
+    std::string address(std::uint64_t* pageOut)
+    {
+        const std::uint64_t page = chance(90) ? pick(0, busyPages - 1) : pick(0, windowPages - 16);
+        *pageOut = page;
+        std::string a = "arena + " + std::to_string(page) + " * page_size";
+        if (chance(4))
+            a += " + " + std::to_string(pick(1, 4095));
+        return a;
+    }
+
+    std::string length(std::uint64_t page)
+    {
+        const std::uint64_t room = windowPages - page - 1; // an unaligned start must not reach past the window
+        const std::uint64_t pages = std::min<std::uint64_t>(room, chance(80) ? pick(1, 8) : pick(1, 24));
+        if (chance(3))
+            return "0";
+        std::string l = std::to_string(pages) + " * page_size";
+        if (chance(4) && pages > 1)
+            l = std::to_string(pages - 1) + " * page_size + " + std::to_string(pick(1, 4095));
+        return l;
+    }
+
+    std::string prot()
+    {
+        static const char* const prots[] = { "PROT_READ | PROT_WRITE", "PROT_READ | PROT_WRITE", "PROT_READ",
+            "PROT_NONE", "PROT_READ | PROT_EXEC", "PROT_WRITE", "PROT_READ | PROT_WRITE | PROT_EXEC" };
+        return prots[pick(0, std::size(prots) - 1)];
+    }
+
+    std::string mmapCall()
+    {
+        std::uint64_t page = 0;
+        const std::string addr = address(&page);
+        const std::string len = length(page);
+        std::string flags;
+        std::string fd = "-1";
+        std::string off = "0";
+        const std::uint64_t kind = pick(0, 9);
+        if (kind < 5 || m_fds.empty()) {
+            flags = chance(15) ? "MAP_SHARED | MAP_ANONYMOUS" : "MAP_PRIVATE | MAP_ANONYMOUS";
+        } else {
+            fd = m_fds[pick(0, m_fds.size() - 1)];
+            flags = chance(50) ? "MAP_SHARED" : "MAP_PRIVATE";
+            off = std::to_string(pick(0, 16)) + " * page_size";
+        }
+        flags += chance(85) ? " | MAP_FIXED" : " | MAP_FIXED_NOREPLACE";
+        if (chance(8))
+            flags += " | MAP_POPULATE";
+        if (chance(8))
+            flags += " | MAP_NORESERVE";
+        if (chance(3))
+            flags += " | MAP_LOCKED";
+        if (chance(2))
+            flags += " | MAP_GROWSDOWN";
+        return "mmap(" + addr + ", " + len + ", " + prot() + ", " + flags + ", " + fd + ", " + off + ")";
+    }
+
+    std::string operation()
+    {
+        std::uint64_t page = 0;
+        const std::uint64_t which = pick(0, 99);
+        if (which < 30)
+            return mmapCall();
+        if (which < 52) {
+            const std::string addr = address(&page);
+            return "mprotect(" + addr + ", " + length(page) + ", " + prot() + ")";
+        }
+        if (which < 62) {
+            const std::string addr = address(&page);
+            return "munmap(" + addr + ", " + length(page) + ")";
+        }
+        if (which < 94 || m_fds.empty()) {
+            const std::string addr = address(&page);
+            return "touch(" + addr + ", " + length(page) + (chance(50) ? ", PROT_WRITE)" : ", PROT_READ)");
+        }
+        const std::string fd = m_fds[pick(0, m_fds.size() - 1)];
+        if (fd == "mfd" || chance(50))
+            return "ftruncate(" + fd + ", " + std::to_string(pick(0, 64)) + " * page_size)";
+        return "close(" + fd + ")";
+    }
+
+    std::mt19937_64 m_rng;
+    std::vector<std::string> m_fds;
+};
+
+std::vector<std::string> splitLines(const std::string& text)
+{
+    std::vector<std::string> lines;
+    std::stringstream in(text);
+    std::string l;
+    while (std::getline(in, l))
+        lines.push_back(l);
+    return lines;
+}
+
+std::string joinLines(const std::vector<std::string>& lines)
+{
+    std::string out;
+    for (const std::string& l : lines)
+        out += l + "\n";
+    return out;
+}
+
+} // namespace
+
+std::string generateSequence(std::uint64_t seed, unsigned ops)
+{
+    return Generator(seed).sequence(ops);
+}
+
+std::vector<std::string> compareOnBoth(
+    const std::string& text, const Profile& profile, std::string* signature, bool* skipped)
+{
+    auto parsed = scenario::parseScenario(text, "fuzz.vlab");
+    if (!parsed)
+        return { "the generated scenario does not parse: " + parsed.error().front().format() };
+    const ModelRun model = runOnModel(*parsed, profile);
+    const scenario::RunOutcome kernel = runOnKernel(*parsed);
+    if (skipped)
+        *skipped = model.outcome.exitStatus == 77 || kernel.exitStatus == 77;
+    report::CheckOptions opts;
+    opts.file = "fuzz.vlab";
+    const report::CheckResult r = report::compareRuns(model.outcome, kernel, opts);
+    std::vector<std::string> lines;
+    for (const report::Difference& d : r.differences)
+        lines.push_back(d.line);
+    std::string sig = report::differenceSignature(r.differences);
+    if (model.outcome.exitStatus != kernel.exitStatus && (model.outcome.exitStatus == 2 || kernel.exitStatus == 2)) {
+        lines.push_back("exit status: model " + std::to_string(model.outcome.exitStatus) + ", kernel "
+            + std::to_string(kernel.exitStatus));
+        for (const Diagnostic& d : model.outcome.errors)
+            lines.push_back("model: " + d.format());
+        for (const Diagnostic& d : kernel.errors)
+            lines.push_back("kernel: " + d.format());
+        sig += ";exit";
+    }
+    if (signature)
+        *signature = sig;
+    return lines;
+}
+
+std::string shrinkSequence(const std::string& text, const Profile& profile, const std::string& signature)
+{
+    std::vector<std::string> lines = splitLines(text);
+    bool progress = true;
+    while (progress) {
+        progress = false;
+        for (std::size_t i = lines.size(); i-- > 0;) {
+            if (lines[i].rfind("arena", 0) == 0 || lines[i].rfind("//", 0) == 0)
+                continue;
+            std::vector<std::string> candidate = lines;
+            candidate.erase(candidate.begin() + static_cast<std::ptrdiff_t>(i));
+            const std::string candidateText = joinLines(candidate);
+            if (!scenario::parseScenario(candidateText, "shrink.vlab"))
+                continue;
+            std::string sig;
+            if (!compareOnBoth(candidateText, profile, &sig).empty() && sig == signature) {
+                lines = std::move(candidate);
+                progress = true;
+            }
+        }
+    }
+    return joinLines(lines);
+}
+
+FuzzSummary runDifferential(const FuzzOptions& options, const std::function<void(const std::string&)>& log)
+{
+    FuzzSummary sum;
+    for (std::uint64_t seed = options.firstSeed; seed < options.firstSeed + options.count; ++seed) {
+        const std::string text = generateSequence(seed, options.opsPerSequence);
+        std::string signature;
+        bool skipped = false;
+        const std::vector<std::string> diffs = compareOnBoth(text, options.profile, &signature, &skipped);
+        ++sum.ran;
+        if (skipped) {
+            ++sum.skipped;
+            continue;
+        }
+        if (diffs.empty()) {
+            ++sum.clean;
+            continue;
+        }
+        ++sum.failed;
+        log("seed " + std::to_string(seed) + ": " + std::to_string(diffs.size()) + " difference(s) [" + signature
+            + "], shrinking");
+        const std::string shrunk = shrinkSequence(text, options.profile, signature);
+        std::filesystem::create_directories(options.outDir);
+        const std::string path = options.outDir + "/fuzz-" + std::to_string(seed) + ".vlab";
+        std::ofstream out(path);
+        out << "// Shrunk by `vmalab-cli fuzz --seed " << seed << " --count 1`; differences:\n";
+        std::string sig2;
+        for (const std::string& d : compareOnBoth(shrunk, options.profile, &sig2))
+            out << "//   " << d << "\n";
+        out << shrunk;
+        sum.failureFiles.push_back(path);
+        log("  wrote " + path);
+    }
+    return sum;
+}
+
+} // namespace vmalab::host

@@ -1,0 +1,344 @@
+#include "core/scenario/interpreter.h"
+
+#include "core/assert.h"
+#include "core/scenario/calls.h"
+#include "core/scenario/checker.h"
+#include "core/scenario/uapi.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <unordered_map>
+
+namespace vmalab::scenario {
+
+namespace {
+
+using U64 = std::uint64_t;
+
+// C's int64_t arithmetic, made total: overflow wraps (done in unsigned arithmetic, where
+// wrapping is defined), INT64_MIN / -1 wraps to INT64_MIN with remainder 0, shift counts are
+// taken modulo 64 (the low six bits, as x86's shift instructions do), `>>` is arithmetic.
+// Division by zero is the caller's error; this returns nullopt for it.
+std::optional<std::int64_t> applyBinary(const std::string& op, std::int64_t l, std::int64_t r)
+{
+    const U64 ul = static_cast<U64>(l);
+    const U64 ur = static_cast<U64>(r);
+    if (op == "+")
+        return static_cast<std::int64_t>(ul + ur);
+    if (op == "-")
+        return static_cast<std::int64_t>(ul - ur);
+    if (op == "*")
+        return static_cast<std::int64_t>(ul * ur);
+    if (op == "/" || op == "%") {
+        if (r == 0)
+            return std::nullopt;
+        if (l == std::numeric_limits<std::int64_t>::min() && r == -1)
+            return op == "/" ? l : 0;
+        return op == "/" ? l / r : l % r;
+    }
+    if (op == "<<")
+        return static_cast<std::int64_t>(ul << (ur & 63));
+    if (op == ">>")
+        return l >> (ur & 63); // arithmetic since C++20
+    if (op == "&")
+        return l & r;
+    if (op == "^")
+        return l ^ r;
+    VMALAB_ASSERT(op == "|", "a binary operator of the language");
+    return l | r;
+}
+
+std::int64_t applyUnary(const std::string& op, std::int64_t v)
+{
+    if (op == "-")
+        return static_cast<std::int64_t>(U64 { 0 } - static_cast<U64>(v));
+    if (op == "~")
+        return ~v;
+    VMALAB_ASSERT(op == "+", "a unary operator of the language");
+    return v;
+}
+
+class Interpreter
+{
+public:
+    Interpreter(const Scenario& scenario, Backend& backend, StepListener* listener)
+        : m_scenario(scenario)
+        , m_backend(backend)
+        , m_listener(listener)
+    {
+        m_procIndex["main"] = 0;
+    }
+
+    RunOutcome run()
+    {
+        Diagnostics problems = checkScenario(m_scenario);
+        if (!problems.empty()) {
+            m_out.exitStatus = 2;
+            m_out.errors = std::move(problems);
+            return std::move(m_out);
+        }
+        for (const std::string& feature : scenarioRequires(m_scenario)) {
+            if (const auto missing = m_backend.missingFeature(feature)) {
+                m_out.exitStatus = 77;
+                m_out.skipReason = *missing;
+                return std::move(m_out);
+            }
+        }
+        if (const auto startError = m_backend.start()) {
+            m_out.exitStatus = 2;
+            m_out.errors.push_back(Diagnostic { m_scenario.file, 0, 0, *startError });
+            m_backend.finish();
+            return std::move(m_out);
+        }
+        m_out.ran = true;
+        execStmts(m_scenario.stmts);
+        m_out.processes = m_backend.observe();
+        for (std::size_t i = 0; i < m_out.processes.size() && i < m_procNames.size(); ++i)
+            m_out.processes[i].name = m_procNames[i];
+        m_backend.finish();
+        return std::move(m_out);
+    }
+
+private:
+    // false once a run-time error stopped the run.
+    bool execStmts(const std::vector<Stmt>& stmts)
+    {
+        for (const Stmt& s : stmts) {
+            if (!exec(s))
+                return false;
+        }
+        return true;
+    }
+
+    bool exec(const Stmt& s)
+    {
+        if (s.kind == Stmt::Kind::Profile || s.kind == Stmt::Kind::Require)
+            return true; // read before the run, by runScenario() and the CLI
+        if (m_listener)
+            m_listener->beforeStatement(s, m_current);
+        switch (s.kind) {
+        case Stmt::Kind::Assign:
+            return execAssign(s);
+        case Stmt::Kind::Call:
+            return eval(*s.expr, s).has_value();
+        case Stmt::Kind::Expect:
+            return execExpect(s);
+        case Stmt::Kind::In:
+            return execIn(s);
+        case Stmt::Kind::Profile:
+        case Stmt::Kind::Require:
+            break;
+        }
+        return true;
+    }
+
+    bool execAssign(const Stmt& s)
+    {
+        const Expr& e = *s.expr;
+        if (e.kind == Expr::Kind::Call && e.text == "fork")
+            return execFork(s);
+        const auto value = eval(e, s);
+        if (!value)
+            return false;
+        const CallSpec* spec = e.kind == Expr::Kind::Call ? findCall(e.text) : nullptr;
+        setVar(s.name, *value, spec && spec->returnsHandle ? VarKind::Handle : VarKind::Plain);
+        return true;
+    }
+
+    // On success the child becomes process `s.name`; a failed fork (-errno) creates none.
+    bool execFork(const Stmt& s)
+    {
+        const auto child = static_cast<ProcIndex>(m_procNames.size());
+        const CallResult r = m_backend.fork(m_current, child, s.expr->loc);
+        if (m_listener)
+            m_listener->afterCall(s, "fork", r.value);
+        if (r.runtimeError)
+            return runtimeError(s.expr->loc, *r.runtimeError);
+        if (r.value >= 0) {
+            m_procNames.push_back(s.name);
+            m_procIndex[s.name] = child;
+        }
+        setVar(s.name, r.value, VarKind::Pid);
+        return true;
+    }
+
+    bool execExpect(const Stmt& s)
+    {
+        const auto lhs = eval(*s.expr, s);
+        if (!lhs)
+            return false;
+        const auto rhs = eval(*s.rhs, s);
+        if (!rhs)
+            return false;
+        ExpectRecord rec;
+        rec.loc = s.loc;
+        rec.process = m_procNames[static_cast<std::size_t>(m_current)];
+        rec.lhsText = s.lhsText;
+        rec.rhsText = s.rhsText;
+        rec.lhs = *lhs;
+        rec.rhs = *rhs;
+        rec.equal = s.expectEqual;
+        rec.passed = (*lhs == *rhs) == s.expectEqual;
+        if (!rec.passed && m_out.exitStatus == 0)
+            m_out.exitStatus = 1;
+        m_out.expects.push_back(std::move(rec));
+        return true;
+    }
+
+    bool execIn(const Stmt& s)
+    {
+        const auto it = m_procIndex.find(s.name);
+        if (it == m_procIndex.end()) {
+            const auto var = m_varIndex.find(s.name);
+            std::string why = "process '" + s.name + "' does not exist";
+            if (var != m_varIndex.end())
+                why += ": its fork() returned " + errnoName(m_out.vars[var->second].value);
+            return runtimeError(s.loc, why);
+        }
+        const ProcIndex saved = m_current;
+        m_current = it->second;
+        const bool ok = execStmts(s.body);
+        m_current = saved;
+        return ok;
+    }
+
+    std::optional<std::int64_t> eval(const Expr& e, const Stmt& s)
+    {
+        switch (e.kind) {
+        case Expr::Kind::Number:
+            return e.value;
+        case Expr::Kind::String:
+            break; // the checker allows strings only as call arguments
+        case Expr::Kind::Name:
+            return lookup(e);
+        case Expr::Kind::Unary: {
+            const auto v = eval(*e.args[0], s);
+            return v ? std::optional(applyUnary(e.op, *v)) : std::nullopt;
+        }
+        case Expr::Kind::Binary: {
+            const auto l = eval(*e.args[0], s);
+            if (!l)
+                return std::nullopt;
+            const auto r = eval(*e.args[1], s);
+            if (!r)
+                return std::nullopt;
+            const auto v = applyBinary(e.op, *l, *r);
+            if (!v)
+                runtimeError(e.loc, e.op == "/" ? "division by zero" : "modulo by zero");
+            return v;
+        }
+        case Expr::Kind::Call:
+            return call(e, s);
+        }
+        runtimeError(e.loc, "a string where a number is needed");
+        return std::nullopt;
+    }
+
+    std::optional<std::int64_t> lookup(const Expr& e)
+    {
+        const auto it = m_varIndex.find(e.text);
+        if (it != m_varIndex.end())
+            return m_out.vars[it->second].value;
+        if (const auto c = uapiConstant(e.text))
+            return c;
+        runtimeError(e.loc, "unknown name '" + e.text + "'");
+        return std::nullopt;
+    }
+
+    std::optional<std::int64_t> call(const Expr& e, const Stmt& s)
+    {
+        std::vector<Value> args;
+        for (const ExprPtr& a : e.args) {
+            Value v;
+            if (a->kind == Expr::Kind::String) {
+                v.isString = true;
+                v.str = a->text;
+            } else {
+                const auto n = eval(*a, s);
+                if (!n)
+                    return std::nullopt;
+                v.num = *n;
+            }
+            args.push_back(std::move(v));
+        }
+        const CallResult r = m_backend.call(m_current, e.text, args, e.loc);
+        if (m_listener)
+            m_listener->afterCall(s, e.text, r.value);
+        if (r.runtimeError) {
+            runtimeError(e.loc, *r.runtimeError);
+            return std::nullopt;
+        }
+        return r.value;
+    }
+
+    void setVar(const std::string& name, std::int64_t value, VarKind kind)
+    {
+        const auto [it, inserted] = m_varIndex.emplace(name, m_out.vars.size());
+        if (inserted)
+            m_out.vars.push_back(VarRecord { name, value, kind });
+        else
+            m_out.vars[it->second] = VarRecord { name, value, kind };
+    }
+
+    bool runtimeError(SourceLoc loc, const std::string& message)
+    {
+        m_out.errors.push_back(Diagnostic { m_scenario.file, loc.line, loc.col, message });
+        m_out.exitStatus = 2;
+        return false;
+    }
+
+    const Scenario& m_scenario;
+    Backend& m_backend;
+    StepListener* m_listener;
+    RunOutcome m_out;
+    ProcIndex m_current = 0;
+    std::vector<std::string> m_procNames { "main" };
+    std::map<std::string, ProcIndex> m_procIndex;
+    std::unordered_map<std::string, std::size_t> m_varIndex;
+};
+
+} // namespace
+
+RunOutcome runScenario(const Scenario& scenario, Backend& backend, StepListener* listener)
+{
+    return Interpreter(scenario, backend, listener).run();
+}
+
+std::optional<std::string> scenarioProfile(const Scenario& scenario)
+{
+    for (const Stmt& s : scenario.stmts) {
+        if (s.kind == Stmt::Kind::Profile)
+            return s.name;
+    }
+    return std::nullopt;
+}
+
+std::vector<std::string> scenarioRequires(const Scenario& scenario)
+{
+    std::vector<std::string> features;
+    for (const Stmt& s : scenario.stmts) {
+        if (s.kind == Stmt::Kind::Require)
+            features.push_back(s.name);
+    }
+    return features;
+}
+
+std::string formatHex(std::int64_t value)
+{
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%" PRIx64, static_cast<std::uint64_t>(value));
+    return buf;
+}
+
+std::string formatExpectFailure(const ExpectRecord& record, const std::string& file)
+{
+    std::string out = record.process.empty() || record.process == "main" ? "" : record.process + ": ";
+    out += file + ":" + std::to_string(record.loc.line) + ": expect failed: " + record.lhsText
+        + (record.equal ? " == " : " != ") + record.rhsText + " (" + formatHex(record.lhs) + " vs "
+        + formatHex(record.rhs) + ")";
+    return out;
+}
+
+} // namespace vmalab::scenario

@@ -1,0 +1,16 @@
+#pragma once
+
+#include "core/result.h"
+#include "core/scenario/ast.h"
+
+#include <string>
+#include <string_view>
+
+namespace vmalab::scenario {
+
+// Parses and checks a scenario. On failure, every problem found (syntax, unknown names,
+// arity, misplaced profile/require...; see docs/language.md) sorted by position; `file`
+// names the scenario in each Diagnostic.
+Result<Scenario> parseScenario(std::string_view text, const std::string& file);
+
+} // namespace vmalab::scenario
