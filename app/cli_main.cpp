@@ -23,8 +23,9 @@ using namespace vmalab;
 constexpr const char* kUsage = R"(usage: vmalab-cli COMMAND [OPTIONS]
 
 Commands:
-  run FILE [--profile P] [--emit KINDS] [--trace]
-                      run a scenario on the model (default profile: host)
+  run FILE [--profile P] [--machine host|reference] [--emit KINDS] [--trace]
+                      run a scenario on the model (default profile: host); --machine
+                      reference models the documented reference machine instead of this one
   replay FILE [--emit KINDS]
                       run a scenario for real on the running kernel
   check FILE          run both and compare them inside the scenario's window
@@ -51,6 +52,7 @@ struct Args
     unsigned ops = 12;
     std::string outDir = "fuzz-failures";
     bool show = false;
+    bool referenceMachine = false;
 };
 
 [[noreturn]] void usageError(const std::string& message)
@@ -109,6 +111,12 @@ Args parseArgs(int argc, char** argv)
             a.outDir = value();
         else if (arg == "--show")
             a.show = true;
+        else if (arg == "--machine") {
+            const std::string m = value();
+            if (m != "reference" && m != "host")
+                usageError("--machine takes host or reference");
+            a.referenceMachine = m == "reference";
+        }
         else if (arg == "--help" || arg == "-h") {
             std::fputs(kUsage, stdout);
             std::exit(0);
@@ -170,8 +178,13 @@ scenario::Scenario loadOrExit(const std::string& file)
     return std::move(*s);
 }
 
-Profile profileOrExit(const std::string& name)
+Profile profileOrExit(const std::string& name, bool referenceMachine = false)
 {
+    if (referenceMachine) {
+        if (auto p = builtinProfile(name))
+            return *p;
+        usageError("--machine reference needs a built-in behaviour profile, not \"" + name + "\"");
+    }
     std::vector<std::string> notes;
     auto p = host::resolveProfile(name, &notes);
     if (!p) {
@@ -185,7 +198,7 @@ int cmdRun(const Args& a)
 {
     const scenario::Scenario s = loadOrExit(a.file);
     const std::string profileName = a.profile ? *a.profile : scenario::scenarioProfile(s).value_or("host");
-    const Profile profile = profileOrExit(profileName);
+    const Profile profile = profileOrExit(profileName, a.referenceMachine);
     const report::EmitOptions opts = emitOptions(a, true);
     host::ModelRun run = host::runOnModel(s, profile);
     if (a.trace) {

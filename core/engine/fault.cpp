@@ -66,6 +66,15 @@ void fillPageCache(OpContext& c, const Vma& v, File& f, PageOff idx)
         return;
     }
     const std::uint64_t window = std::max<std::uint64_t>(1, c.profile().machine.readAheadKb / 4);
+    if (v.vm_flags & VM_EXEC) {
+        // Measured on 6.18 (docs/kernel-findings.md): executable mappings read ahead from the
+        // faulting page to the end of the VMA, never behind it.
+        const PageOff to = std::min({ idx + window, v.vm_pgoff + v.pages(), f.sizePages() });
+        f.pageCache.assign(idx, to, true);
+        c.trace.step("do_sync_mmap_readahead", "reads file pages " + hexAddr(idx) + "-" + hexAddr(to) + " into the page cache",
+                     "executable mapping: read-ahead runs from the faulting page to the end of the VMA");
+        return;
+    }
     const PageOff from = idx > window / 2 ? idx - window / 2 : 0;
     const PageOff to = std::min(from + window, f.sizePages());
     f.pageCache.assign(from, to, true);
