@@ -136,8 +136,10 @@ FaultResult fileFault(OpContext& c, Vma& v, Addr addr, bool write)
     fillPageCache(c, v, *f, idx);
     if (!write) {
         faultAround(c, v, *f, addr);
-        if (!ptAt(c.mm, addr))
+        if (!ptAt(c.mm, addr)) {
             setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Present, Pte::Kind::File, false });
+            c.trace.step("do_read_fault", "maps page-cache page " + hexAddr(idx) + " at " + hexAddr(addr));
+        }
         return FaultResult::Ok;
     }
     if (v.vm_flags & VM_SHARED) {

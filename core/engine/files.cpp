@@ -120,8 +120,8 @@ std::int64_t doFtruncate(OpContext& c, std::int64_t fd, std::int64_t len)
     const std::uint64_t newSize = static_cast<std::uint64_t>(len);
     if (newSize < f.size)
         truncatePages(c, f, newSize);
-    c.trace.step("do_sys_ftruncate", "sets the size of " + f.path + " to " + std::to_string(newSize) + " bytes");
     f.size = newSize;
+    c.trace.step("do_sys_ftruncate", "sets the size of " + f.path + " to " + std::to_string(newSize) + " bytes");
     return 0;
 }
 

@@ -62,6 +62,8 @@ std::optional<std::string> ModelBackend::missingFeature(const std::string& featu
 std::optional<std::string> ModelBackend::start()
 {
     m_world.procs.push_back(makeDefaultProcess(m_world, m_world.nextPid++));
+    if (m_keepHistory)
+        m_history = std::make_unique<History>(m_world);
     return std::nullopt;
 }
 
@@ -74,6 +76,9 @@ scenario::CallResult ModelBackend::call(scenario::ProcIndex proc, const std::str
     trace.line = site.line;
     trace.col = site.col;
     Tracer tracer(trace);
+    std::vector<World> stepWorlds;
+    if (m_history)
+        tracer.recordWorlds(&m_world, &stepWorlds);
     OpContext c { m_world, m_world.procs.at(static_cast<std::size_t>(proc)), tracer };
     auto n = [&](std::size_t i) { return i < args.size() ? args[i].num : 0; };
     auto u = [&](std::size_t i) { return static_cast<std::uint64_t>(n(i)); };
@@ -99,6 +104,8 @@ scenario::CallResult ModelBackend::call(scenario::ProcIndex proc, const std::str
     else
         return { 0, name + "() is not modelled yet by this version of vmalab" };
     trace.ret = ret;
+    if (m_history)
+        m_history->record(trace, std::move(stepWorlds), m_world);
     m_traces.push_back(std::move(trace));
     return { ret, std::nullopt };
 }

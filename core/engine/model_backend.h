@@ -1,9 +1,11 @@
 #pragma once
 
+#include "core/engine/history.h"
 #include "core/engine/trace.h"
 #include "core/engine/world.h"
 #include "core/scenario/backend.h"
 
+#include <memory>
 #include <vector>
 
 namespace vmalab {
@@ -13,6 +15,12 @@ class ModelBackend : public scenario::Backend
 {
 public:
     explicit ModelBackend(Profile profile);
+
+    // Keep every state for time travel (History); off by default: it copies the world at
+    // every step.
+    void keepHistory(bool on) { m_keepHistory = on; }
+    // Valid after start(); nullptr unless keepHistory(true) was called before it.
+    const History* history() const { return m_history.get(); }
 
     std::string describe() const override;
     std::optional<std::string> missingFeature(const std::string& feature) const override;
@@ -29,6 +37,8 @@ public:
 private:
     World m_world;
     std::vector<OpTrace> m_traces;
+    bool m_keepHistory = false;
+    std::unique_ptr<History> m_history;
 };
 
 } // namespace vmalab

@@ -1,6 +1,7 @@
 add_library(vmalab_engine STATIC
     engine/abi.h
     engine/fault.cpp engine/fault.h
+    engine/history.cpp engine/history.h
     engine/files.cpp
     engine/layout.cpp engine/layout.h
     engine/mmap.cpp

@@ -27,6 +27,8 @@ TraceStep& Tracer::step(std::string kernelFn, std::string what, std::string rule
     s.rule = std::move(rule);
     s.lock = lock == Lock::None ? m_lock : lock;
     m_trace.steps.push_back(std::move(s));
+    if (m_sink)
+        m_sink->push_back(*m_world);
     return m_trace.steps.back();
 }
 

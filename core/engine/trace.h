@@ -57,10 +57,19 @@ public:
     // The lock the operation holds; steps added later default to it.
     void holding(Lock lock) { m_lock = lock; }
     Lock lock() const { return m_lock; }
+    // With a sink, every step keeps a copy of the world as it is when the step is recorded
+    // (operations record a step after the change it describes), for time travel.
+    void recordWorlds(const World* world, std::vector<World>* sink)
+    {
+        m_world = world;
+        m_sink = sink;
+    }
 
 private:
     OpTrace& m_trace;
     Lock m_lock = Lock::None;
+    const World* m_world = nullptr;
+    std::vector<World>* m_sink = nullptr;
 };
 
 // Text rendering of a trace for `vmalab-cli --trace` (docs/trace.md).

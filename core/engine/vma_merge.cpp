@@ -281,21 +281,26 @@ ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmF
         prev.vm_end = end;
         dupAnonVma(prev, middle);
         prev.vm_flags |= sticky;
-        auto& s = c.trace.step(fn, "", "with its new attributes " + range + " continues prev; next cannot take it: " + whyNotRight);
-        s.changed = { prev.id };
+        const VmaId prevId = prev.id;
+        std::string what;
+        std::vector<VmaId> changed { prevId }, removed;
         if (rightSide) {
             c.mm.erase(middle.vm_start);
-            s.what = "prev " + describeVma(prev) + " absorbs all of #" + std::to_string(middle.id);
-            s.removed = { middle.id };
+            what = "prev " + describeVma(c.mm.vmas.at(prevC->vm_start)) + " absorbs all of #" + std::to_string(middle.id);
+            removed.push_back(middle.id);
         } else {
             Vma& mid = c.mm.vmas.at(middle.vm_start);
             mid.vm_pgoff = mid.pgoffAt(end);
             mid.vm_start = end;
             const Vma& shrunk = c.mm.rekey(middle.vm_start);
-            s.what = "prev " + describeVma(prev) + " grows over " + range + "; " + describeVma(shrunk) + " shrinks";
-            s.changed.push_back(shrunk.id);
+            what = "prev " + describeVma(c.mm.vmas.at(prevC->vm_start)) + " grows over " + range + "; " + describeVma(shrunk)
+                + " shrinks";
+            changed.push_back(shrunk.id);
         }
-        return { 0, prev.vm_start };
+        auto& s = c.trace.step(fn, what, "with its new attributes " + range + " continues prev; next cannot take it: " + whyNotRight);
+        s.changed = changed;
+        s.removed = removed;
+        return { 0, prevC->vm_start };
     }
     if (mergeRight) {
         const Addr nextStart = nextC->vm_start;
@@ -304,20 +309,21 @@ ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmF
         next.vm_pgoff = p.pgoff;
         dupAnonVma(next, middle);
         next.vm_flags |= sticky;
-        auto& s = c.trace.step(fn, "", "with its new attributes " + range + " continues next; prev cannot take it: " + whyNotLeft);
+        const std::string why = "with its new attributes " + range + " continues next; prev cannot take it: " + whyNotLeft;
         if (leftSide) {
             c.mm.erase(middle.vm_start);
             const Vma& grown = c.mm.rekey(nextStart);
-            s.what = "next " + describeVma(grown) + " absorbs all of #" + std::to_string(middle.id);
+            auto& s = c.trace.step(fn, "next " + describeVma(grown) + " absorbs all of #" + std::to_string(middle.id), why);
             s.changed = { grown.id };
             s.removed = { middle.id };
             return { 0, grown.vm_start };
         }
         c.mm.vmas.at(middle.vm_start).vm_end = start;
         const Vma& grown = c.mm.rekey(nextStart);
-        s.what = "next " + describeVma(grown) + " grows down over " + range + "; #" + std::to_string(middle.id) + " shrinks";
-        s.changed = { grown.id, middle.id };
-        return { 0, grown.vm_start };
+        const VmaId grownId = grown.id;
+        auto& s = c.trace.step(fn, "next " + describeVma(grown) + " grows down over " + range + "; #" + std::to_string(middle.id) + " shrinks", why);
+        s.changed = { grownId, middle.id };
+        return { 0, start };
     }
 
     c.trace.step(fn, "no merge for " + range, "prev cannot take it: " + whyNotLeft + "; next cannot take it: " + whyNotRight);
@@ -333,6 +339,8 @@ ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmF
     slice.vm_flags = newFlags | sticky;
     slice.uffd_ctx = uffdCtx;
     slice.anon_name = anonName;
+    auto& s = c.trace.step("vma_modify", describeVma(slice) + " takes its new attributes in place");
+    s.changed = { slice.id };
     return { 0, start };
 }
 

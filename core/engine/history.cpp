@@ -1,0 +1,59 @@
+#include "core/engine/history.h"
+
+#include "core/assert.h"
+
+#include <map>
+
+namespace vmalab {
+
+History::History(World initial)
+    : m_initial(std::move(initial))
+{
+}
+
+void History::record(OpTrace trace, std::vector<World> afterSteps, World after)
+{
+    VMALAB_ASSERT(afterSteps.size() == trace.steps.size(), "one world per trace step");
+    const std::size_t index = m_ops.size();
+    for (std::size_t s = 0; s < trace.steps.size(); ++s)
+        m_microSteps.push_back({ index, s });
+    m_ops.push_back({ std::move(trace), std::move(afterSteps), std::move(after) });
+}
+
+const World& History::afterStep(std::size_t op, std::size_t step) const
+{
+    const Op& o = m_ops.at(op);
+    return step >= o.afterSteps.size() ? o.after : o.afterSteps[step];
+}
+
+const World& History::afterMicroStep(std::size_t n) const
+{
+    const Position p = microStep(n);
+    return afterStep(p.op, p.step);
+}
+
+std::vector<VmaChange> compareVmas(const World& before, const World& after, std::size_t procIndex)
+{
+    std::map<VmaId, const Vma*> old;
+    if (procIndex < before.procs.size())
+        for (const auto& [start, v] : before.procs[procIndex].vmas)
+            old[v.id] = &v;
+    std::vector<VmaChange> out;
+    if (procIndex < after.procs.size()) {
+        for (const auto& [start, v] : after.procs[procIndex].vmas) {
+            auto it = old.find(v.id);
+            if (it == old.end()) {
+                out.push_back({ VmaChange::Kind::Added, v.id, nullptr, &v });
+                continue;
+            }
+            if (!(*it->second == v))
+                out.push_back({ VmaChange::Kind::Changed, v.id, it->second, &v });
+            old.erase(it);
+        }
+    }
+    for (const auto& [id, v] : old)
+        out.push_back({ VmaChange::Kind::Removed, id, v, nullptr });
+    return out;
+}
+
+} // namespace vmalab
