@@ -13,10 +13,18 @@ namespace vmalab::scenario {
 namespace {
 
 constexpr std::array<std::string_view, 6> knownFeatures = {
-    "userfaultfd", "guard-regions", "thp", "swap", "anon-vma-name", "soft-dirty",
+    "userfaultfd",
+    "guard-regions",
+    "thp",
+    "swap",
+    "anon-vma-name",
+    "soft-dirty",
 };
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string quoted(std::string_view s)
+{
+    return "'" + std::string(s) + "'";
+}
 
 std::string arityText(const CallSpec& spec)
 {
@@ -27,9 +35,15 @@ std::string arityText(const CallSpec& spec)
 }
 
 // Where an expression's text starts: its leftmost operand (a Binary's loc is its operator).
-SourceLoc startLoc(const Expr& e) { return e.kind == Expr::Kind::Binary ? startLoc(*e.args[0]) : e.loc; }
+SourceLoc startLoc(const Expr& e)
+{
+    return e.kind == Expr::Kind::Binary ? startLoc(*e.args[0]) : e.loc;
+}
 
-bool isForkCall(const ExprPtr& e) { return e && e->kind == Expr::Kind::Call && e->text == "fork"; }
+bool isForkCall(const ExprPtr& e)
+{
+    return e && e->kind == Expr::Kind::Call && e->text == "fork";
+}
 
 // What the place an expression sits in accepts.
 struct Slot
@@ -57,12 +71,11 @@ public:
                 error(s.loc, "'profile' must be the first statement");
             if (s.kind == Stmt::Kind::Require && !onlyDirectivesBefore)
                 error(s.loc, "'require' must come before every statement but 'profile' and other 'require's");
-            onlyDirectivesBefore = onlyDirectivesBefore && (s.kind == Stmt::Kind::Profile || s.kind == Stmt::Kind::Require);
+            onlyDirectivesBefore =
+                onlyDirectivesBefore && (s.kind == Stmt::Kind::Profile || s.kind == Stmt::Kind::Require);
             checkStmt(s, true);
         }
-        std::stable_sort(m_diags.begin(), m_diags.end(), [](const Diagnostic& a, const Diagnostic& b) {
-            return a.line != b.line ? a.line < b.line : a.col < b.col;
-        });
+        sortByPosition(m_diags);
         return std::move(m_diags);
     }
 
@@ -103,8 +116,9 @@ private:
             return checkExpr(s.rhs, {});
         case Stmt::Kind::In:
             if (!m_processes.count(s.name))
-                error(nameLoc(s), "no process named " + quoted(s.name) + " exists here; create it first with '" + s.name
-                          + " = fork()'");
+                error(nameLoc(s),
+                    "no process named " + quoted(s.name) + " exists here; create it first with '" + s.name
+                        + " = fork()'");
             for (const Stmt& inner : s.body)
                 checkStmt(inner, false);
             return;
@@ -116,8 +130,9 @@ private:
             if (!topLevel)
                 error(s.loc, "'require' must come before every statement but 'profile' and other 'require's");
             if (!isKnownFeature(s.name))
-                error(nameLoc(s), "unknown feature " + quoted(s.name)
-                          + " (known: userfaultfd, guard-regions, thp, swap, anon-vma-name, soft-dirty)");
+                error(nameLoc(s),
+                    "unknown feature " + quoted(s.name)
+                        + " (known: userfaultfd, guard-regions, thp, swap, anon-vma-name, soft-dirty)");
             return;
         }
     }
@@ -221,12 +236,21 @@ private:
 
 } // namespace
 
+void sortByPosition(Diagnostics& diagnostics)
+{
+    std::stable_sort(diagnostics.begin(), diagnostics.end(),
+        [](const Diagnostic& a, const Diagnostic& b) { return a.line != b.line ? a.line < b.line : a.col < b.col; });
+}
+
 bool isKnownFeature(std::string_view feature)
 {
     return std::find(knownFeatures.begin(), knownFeatures.end(), feature) != knownFeatures.end();
 }
 
-bool isBuiltinName(std::string_view name) { return uapiConstant(name).has_value(); }
+bool isBuiltinName(std::string_view name)
+{
+    return uapiConstant(name).has_value();
+}
 
 Diagnostics checkScenario(const Scenario& scenario, const NameLocs* nameLocs)
 {

@@ -18,6 +18,9 @@ using NameLocs = std::unordered_map<const Stmt*, SourceLoc>;
 // runScenario() checks again. Empty when all is well; otherwise sorted by position.
 Diagnostics checkScenario(const Scenario& scenario, const NameLocs* nameLocs = nullptr);
 
+// Sorts diagnostics by line, then column, keeping the order of equal positions.
+void sortByPosition(Diagnostics& diagnostics);
+
 // The features `require` accepts.
 bool isKnownFeature(std::string_view feature);
 

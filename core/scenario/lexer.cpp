@@ -9,9 +9,18 @@ namespace {
 
 constexpr std::uint64_t maxU64 = std::numeric_limits<std::uint64_t>::max();
 
-bool isIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
-bool isIdentChar(char c) { return isIdentStart(c) || isDigit(c); }
+bool isIdentStart(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool isDigit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+bool isIdentChar(char c)
+{
+    return isIdentStart(c) || isDigit(c);
+}
 
 int hexDigit(char c)
 {
@@ -268,6 +277,9 @@ private:
 
 } // namespace
 
-std::vector<Token> lexScenario(std::string_view text) { return Lexer(text).run(); }
+std::vector<Token> lexScenario(std::string_view text)
+{
+    return Lexer(text).run();
+}
 
 } // namespace vmalab::scenario

@@ -12,20 +12,20 @@ struct Token
     enum class Kind
     {
         Ident,
-        Number,    // value
-        String,    // text: the unescaped contents
-        Punct,     // text: ( ) { } , ; = == != + - * / % << >> & | ^ ~
-        Newline,   // a line end outside comments, or a comment spanning lines
+        Number, // value
+        String, // text: the unescaped contents
+        Punct, // text: ( ) { } , ; = == != + - * / % << >> & | ^ ~
+        Newline, // a line end outside comments, or a comment spanning lines
         Narration, // text: a `///` comment's text, one leading space removed
-        Error,     // text: the message; the parser reports it and recovers
+        Error, // text: the message; the parser reports it and recovers
         End,
     };
     Kind kind = Kind::End;
     std::string text;
     std::int64_t value = 0;
-    int line = 1;             // 1-based
-    int col = 1;              // 1-based, in bytes (a tab is one column)
-    std::size_t offset = 0;   // into the source text
+    int line = 1; // 1-based
+    int col = 1; // 1-based, in bytes (a tab is one column)
+    std::size_t offset = 0; // into the source text
     std::size_t endOffset = 0;
 
     bool is(Kind k, std::string_view t) const { return kind == k && text == t; }

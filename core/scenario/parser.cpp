@@ -15,7 +15,15 @@ namespace {
 
 using Kind = Token::Kind;
 
-bool isKeyword(std::string_view s) { return s == "expect" || s == "in" || s == "profile" || s == "require"; }
+bool isKeyword(std::string_view s)
+{
+    const auto& k = scenarioKeywords();
+    return std::find(k.begin(), k.end(), s) != k.end();
+}
+
+// Deeper expressions are refused, so that recursion here, in the checker, the printer and the
+// interpreter stays far from the stack's end whatever a fuzzer or shrinker feeds in.
+constexpr int maxNesting = 200;
 
 std::string describe(const Token& t)
 {
@@ -40,13 +48,21 @@ std::string describe(const Token& t)
     return "end of file";
 }
 
-SourceLoc locOf(const Token& t) { return SourceLoc { t.line, t.col }; }
+SourceLoc locOf(const Token& t)
+{
+    return SourceLoc { t.line, t.col };
+}
 
 // Binary operators by C precedence, loosest first; comparisons are handled by `expect`.
 const std::vector<std::vector<std::string_view>>& binaryLevels()
 {
     static const std::vector<std::vector<std::string_view>> levels = {
-        { "|" }, { "^" }, { "&" }, { "<<", ">>" }, { "+", "-" }, { "*", "/", "%" },
+        { "|" },
+        { "^" },
+        { "&" },
+        { "<<", ">>" },
+        { "+", "-" },
+        { "*", "/", "%" },
     };
     return levels;
 }
@@ -72,9 +88,7 @@ public:
         m_diags.insert(m_diags.end(), checked.begin(), checked.end());
         if (m_diags.empty())
             return scenario;
-        std::stable_sort(m_diags.begin(), m_diags.end(), [](const Diagnostic& a, const Diagnostic& b) {
-            return a.line != b.line ? a.line < b.line : a.col < b.col;
-        });
+        sortByPosition(m_diags);
         return m_diags;
     }
 
@@ -344,7 +358,22 @@ private:
         return std::string(s);
     }
 
-    ExprPtr parseExpr() { return parseBinary(0); }
+    ExprPtr parseExpr()
+    {
+        return nested([this] { return parseBinary(0); });
+    }
+
+    template <typename F> ExprPtr nested(F parse)
+    {
+        if (m_nesting >= maxNesting) {
+            fail(peek(), "expression nested too deeply (more than " + std::to_string(maxNesting) + " levels)");
+            return nullptr;
+        }
+        ++m_nesting;
+        ExprPtr e = parse();
+        --m_nesting;
+        return e;
+    }
 
     ExprPtr parseBinary(std::size_t level)
     {
@@ -376,7 +405,7 @@ private:
         const Token& t = peek();
         if (t.isPunct("-") || t.isPunct("~") || t.isPunct("+")) {
             advance();
-            ExprPtr operand = parseUnary();
+            ExprPtr operand = nested([this] { return parseUnary(); });
             if (!operand)
                 return nullptr;
             auto e = std::make_shared<Expr>();
@@ -455,6 +484,7 @@ private:
     std::size_t m_pos = 0;
     std::size_t m_lastEnd = 0;
     int m_parenDepth = 0;
+    int m_nesting = 0;
     bool m_failed = false;
     Diagnostics m_diags;
     std::vector<SourceLoc> m_pendingNameLocs;
@@ -462,6 +492,12 @@ private:
 };
 
 } // namespace
+
+const std::vector<std::string_view>& scenarioKeywords()
+{
+    static const std::vector<std::string_view> keywords = { "expect", "in", "profile", "require" };
+    return keywords;
+}
 
 Result<Scenario> parseScenario(std::string_view text, const std::string& file)
 {

@@ -125,7 +125,10 @@ void printStmts(const std::vector<Stmt>& stmts, const std::string& indent, std::
 
 } // namespace
 
-std::string printExpr(const Expr& e) { return expr(e, 0, false); }
+std::string printExpr(const Expr& e)
+{
+    return expr(e, 0, false);
+}
 
 std::string printScenario(const Scenario& scenario)
 {

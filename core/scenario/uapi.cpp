@@ -240,7 +240,10 @@ const Index& nameIndex()
 }
 
 // Only the errno names start with 'E' in the table.
-bool isErrnoName(std::string_view name) { return !name.empty() && name[0] == 'E'; }
+bool isErrnoName(std::string_view name)
+{
+    return !name.empty() && name[0] == 'E';
+}
 
 } // namespace
 

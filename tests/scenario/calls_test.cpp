@@ -57,7 +57,10 @@ TEST(Calls, HandleReturningCalls)
     }
 }
 
-TEST(Calls, UnknownCall) { EXPECT_EQ(findCall("mmap2"), nullptr); }
+TEST(Calls, UnknownCall)
+{
+    EXPECT_EQ(findCall("mmap2"), nullptr);
+}
 
 } // namespace
 } // namespace vmalab::scenario

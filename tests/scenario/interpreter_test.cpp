@@ -1,12 +1,12 @@
 #include "core/scenario/interpreter.h"
 
-#include "scenario_test_util.h"
-
-#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <gmock/gmock.h>
 #include <map>
+
+#include "scenario_test_util.h"
 
 namespace vmalab::scenario {
 namespace {
@@ -118,8 +118,8 @@ TEST(Interpreter, RunsTheContractExample)
     EXPECT_EQ(out.exitStatus, 0);
     EXPECT_TRUE(out.ran);
     EXPECT_TRUE(out.errors.empty());
-    EXPECT_THAT(b.callNames(), ElementsAre("mmap", "mmap", "touch", "madvise", "touch", "fork", "touch", "touch",
-                                           "mprotect", "mprotect"));
+    EXPECT_THAT(b.callNames(),
+        ElementsAre("mmap", "mmap", "touch", "madvise", "touch", "fork", "touch", "touch", "mprotect", "mprotect"));
     EXPECT_EQ(b.calls[5].proc, 0);
     EXPECT_EQ(b.calls[5].child, 1);
     EXPECT_EQ(b.calls[6].proc, 1);
@@ -161,10 +161,10 @@ TEST(Interpreter, VarsInOrderOfFirstAssignmentLastValueWins)
                                "h = fd + 0\n"
                                "f = open_file(\"file\", page_size)\n"
                                "f = f\n",
-                               b);
+        b);
     ASSERT_EQ(out.vars.size(), 6u);
-    const std::pair<const char*, std::int64_t> order[] = { { "a", 3 }, { "fd", 3 }, { "b", 2 },
-                                                           { "u", -1 }, { "h", 3 }, { "f", 4 } };
+    const std::pair<const char*, std::int64_t> order[] = { { "a", 3 }, { "fd", 3 }, { "b", 2 }, { "u", -1 }, { "h", 3 },
+        { "f", 4 } };
     for (std::size_t i = 0; i < out.vars.size(); ++i) {
         EXPECT_EQ(out.vars[i].name, order[i].first);
         EXPECT_EQ(out.vars[i].value, order[i].second) << order[i].first;
@@ -188,7 +188,7 @@ TEST(Interpreter, CallArgumentsLeftToRight)
     const RunOutcome out = run("x = munmap(mprotect(1, 2, 3), madvise(4, 5, 6)) + 1\n"
                                "prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, x, 1, \"n\")\n"
                                "prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, x, 1, NULL)\n",
-                               b);
+        b);
     EXPECT_THAT(b.callNames(), ElementsAre("mprotect", "madvise", "munmap", "prctl", "prctl"));
     EXPECT_EQ(b.calls[2].args[0].num, 7);
     EXPECT_EQ(b.calls[2].args[1].num, -22);
@@ -286,14 +286,15 @@ TEST(Interpreter, FailedExpectSetsExitOneAndRunGoesOn)
     EXPECT_FALSE(out.expects[1].equal);
     EXPECT_EQ(b.callNames().back(), "mprotect");
     EXPECT_EQ(formatExpectFailure(out.expects[0], "t.vlab"),
-              "t.vlab:1: expect failed: munmap(4096, 1) == 0 (0xffffffffffffffea vs 0x0)");
+        "t.vlab:1: expect failed: munmap(4096, 1) == 0 (0xffffffffffffffea vs 0x0)");
 }
 
 TEST(Interpreter, BackendRuntimeErrorStopsAndWinsOverFailedExpect)
 {
     FakeBackend b;
     b.script["touch"] = { { 0, std::string("touch would wait for a userfaultfd monitor") } };
-    const RunOutcome out = run("expect 1 == 2\nc = fork()\nin c {\n  x = 1 + touch(0, 1, PROT_READ)\n}\nmunmap(1, 1)\n", b);
+    const RunOutcome out =
+        run("expect 1 == 2\nc = fork()\nin c {\n  x = 1 + touch(0, 1, PROT_READ)\n}\nmunmap(1, 1)\n", b);
     EXPECT_EQ(out.exitStatus, 2);
     ASSERT_EQ(out.errors.size(), 1u);
     EXPECT_EQ(out.errors[0].format(), "t.vlab:4:11: error: touch would wait for a userfaultfd monitor");
@@ -326,7 +327,7 @@ TEST(Interpreter, ForkAndInSwitchProcesses)
                                "    munmap(4, 4)\n"
                                "}\n"
                                "munmap(5, 5)\n",
-                               b);
+        b);
     EXPECT_EQ(out.exitStatus, 0);
     ASSERT_EQ(b.calls.size(), 7u);
     EXPECT_EQ(b.calls[0].child, 1);
@@ -426,8 +427,8 @@ TEST(Interpreter, ListenerSeesStatementsAndCalls)
     b.script["munmap"] = { { -22, {} } };
     RecordingListener l;
     run("profile \"v6.18\"\nc = fork()\nin c { expect munmap(1, 1) == -EINVAL }\n", b, &l);
-    EXPECT_THAT(l.events, ElementsAre("stmt 2 in 0", "fork = 1001 at 2", "stmt 3 in 0", "stmt 3 in 1",
-                                      "munmap = -22 at 3"));
+    EXPECT_THAT(
+        l.events, ElementsAre("stmt 2 in 0", "fork = 1001 at 2", "stmt 3 in 0", "stmt 3 in 1", "munmap = -22 at 3"));
 }
 
 TEST(Interpreter, ProfileAndRequires)
@@ -458,14 +459,14 @@ TEST(Interpreter, FormatExpectFailureInChild)
     r.rhs = 11;
     r.equal = true;
     EXPECT_EQ(formatExpectFailure(r, "g.vlab"),
-              "child: g.vlab:10: expect failed: touch(ptr + 3 * page_size, page_size, PROT_WRITE) == SIGSEGV (0x0 vs 0xb)");
+        "child: g.vlab:10: expect failed: touch(ptr + 3 * page_size, page_size, PROT_WRITE) == SIGSEGV (0x0 vs 0xb)");
     r.process = "main";
     r.equal = false;
     r.lhsText = "a";
     r.rhsText = "b";
     r.lhs = r.rhs = -1;
     EXPECT_EQ(formatExpectFailure(r, "g.vlab"),
-              "g.vlab:10: expect failed: a != b (0xffffffffffffffff vs 0xffffffffffffffff)");
+        "g.vlab:10: expect failed: a != b (0xffffffffffffffff vs 0xffffffffffffffff)");
 }
 
 } // namespace

@@ -31,8 +31,8 @@ const NumberCase kNumbers[] = {
     { "1G", 1 << 30 },
     { "0x10K", 16 * 1024 },
     { "9223372036854775807", INT64_MAX },
-    { "0xffffffffffffffff", -1 },          // 2^64 - 1: its two's complement
-    { "9223372036854775808", INT64_MIN },  // so that -9223372036854775808 can be written
+    { "0xffffffffffffffff", -1 }, // 2^64 - 1: its two's complement
+    { "9223372036854775808", INT64_MIN }, // so that -9223372036854775808 can be written
     { "16777215G", std::int64_t { 16777215 } << 30 },
 };
 
@@ -103,8 +103,8 @@ TEST(Lexer, StringEscapes)
 TEST(Lexer, Punctuation)
 {
     const auto t = lexNoEnd("== != << >> = ( ) { } , ; + - * / % & | ^ ~");
-    const char* expected[] = { "==", "!=", "<<", ">>", "=", "(", ")", "{", "}", ",", ";",
-                               "+", "-", "*", "/", "%", "&", "|", "^", "~" };
+    const char* expected[] = { "==", "!=", "<<", ">>", "=", "(", ")", "{", "}", ",", ";", "+", "-", "*", "/", "%", "&",
+        "|", "^", "~" };
     ASSERT_EQ(t.size(), std::size(expected));
     for (std::size_t i = 0; i < t.size(); ++i) {
         EXPECT_EQ(t[i].kind, Kind::Punct);

@@ -1,8 +1,8 @@
 #include "core/scenario/parser.h"
 
-#include "scenario_test_util.h"
-
 #include <gtest/gtest.h>
+
+#include "scenario_test_util.h"
 
 namespace vmalab::scenario {
 namespace {
@@ -23,7 +23,7 @@ TEST(Parser, ContractExample)
     EXPECT_EQ(s.stmts[0].loc.col, 1);
     EXPECT_EQ(s.stmts[1].narration, "");
     EXPECT_EQ(sexpr(*s.stmts[1].expr),
-              "(mmap NULL arena_len PROT_NONE (| (| MAP_PRIVATE MAP_ANONYMOUS) MAP_NORESERVE) (- 1) 0)");
+        "(mmap NULL arena_len PROT_NONE (| (| MAP_PRIVATE MAP_ANONYMOUS) MAP_NORESERVE) (- 1) 0)");
     EXPECT_EQ(s.stmts[3].kind, SK::Call);
     EXPECT_EQ(s.stmts[3].expr->text, "touch");
     EXPECT_EQ(s.stmts[4].kind, SK::Expect);
@@ -131,7 +131,8 @@ TEST(Parser, LiteralsAndStrings)
 
 TEST(Parser, ProfileAndRequire)
 {
-    const Scenario s = parseOk("// comment first is fine\nprofile \"v6.18\"\nrequire \"thp\"; require \"swap\"\na = 1\n");
+    const Scenario s =
+        parseOk("// comment first is fine\nprofile \"v6.18\"\nrequire \"thp\"; require \"swap\"\na = 1\n");
     ASSERT_EQ(s.stmts.size(), 4u);
     EXPECT_EQ(s.stmts[0].kind, SK::Profile);
     EXPECT_EQ(s.stmts[0].name, "v6.18");
@@ -203,6 +204,29 @@ TEST(Parser, OperatorLocations)
     EXPECT_EQ(plus.loc.col, 7);
     EXPECT_EQ(plus.args[1]->loc.col, 12);
     EXPECT_EQ(plus.args[1]->args[1]->loc.col, 14);
+}
+
+} // namespace
+} // namespace vmalab::scenario
+
+namespace vmalab::scenario {
+namespace {
+
+TEST(Parser, DeepNestingIsRefusedNotOverflowed)
+{
+    const std::string deepParens = "x = " + std::string(100000, '(') + "1" + std::string(100000, ')') + "\n";
+    EXPECT_EQ(
+        test::parseErrors(deepParens), "t.vlab:1:205: error: expression nested too deeply (more than 200 levels)\n");
+    const std::string deepUnary = "x = " + std::string(100000, '-') + "1\n";
+    EXPECT_EQ(
+        test::parseErrors(deepUnary), "t.vlab:1:205: error: expression nested too deeply (more than 200 levels)\n");
+    const std::string fine = "x = " + std::string(50, '(') + "-~1" + std::string(50, ')') + "\n";
+    EXPECT_EQ(test::parseErrors(fine), "(no diagnostics)");
+}
+
+TEST(Parser, Keywords)
+{
+    EXPECT_EQ(scenarioKeywords().size(), 4u);
 }
 
 } // namespace

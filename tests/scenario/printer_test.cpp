@@ -1,8 +1,8 @@
 #include "core/scenario/printer.h"
 
-#include "scenario_test_util.h"
-
 #include <gtest/gtest.h>
+
+#include "scenario_test_util.h"
 
 namespace vmalab::scenario {
 namespace {
@@ -26,7 +26,10 @@ void expectRoundTrip(const std::string& source)
     }
 }
 
-TEST(Printer, ContractExampleRoundTrips) { expectRoundTrip(test::kContractExample); }
+TEST(Printer, ContractExampleRoundTrips)
+{
+    expectRoundTrip(test::kContractExample);
+}
 
 TEST(Printer, TrickyFormsRoundTrip)
 {
@@ -49,14 +52,15 @@ TEST(Printer, CanonicalText)
                                "x = (p - 1) - (p - 1) + 8192 * (1 + 2)\n"
                                "c = fork(); in c { touch(p, 4096, PROT_WRITE) }\n"
                                "expect  x==0\n");
-    EXPECT_EQ(printScenario(s), "/// Map it.\n"
-                                "p = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)\n"
-                                "x = p - 1 - (p - 1) + 0x2000 * (1 + 2)\n"
-                                "c = fork()\n"
-                                "in c {\n"
-                                "    touch(p, 0x1000, PROT_WRITE)\n"
-                                "}\n"
-                                "expect x == 0\n");
+    EXPECT_EQ(printScenario(s),
+        "/// Map it.\n"
+        "p = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)\n"
+        "x = p - 1 - (p - 1) + 0x2000 * (1 + 2)\n"
+        "c = fork()\n"
+        "in c {\n"
+        "    touch(p, 0x1000, PROT_WRITE)\n"
+        "}\n"
+        "expect x == 0\n");
 }
 
 } // namespace

@@ -115,7 +115,7 @@ TEST_P(UapiConstant, HasLinuxValue)
 }
 
 INSTANTIATE_TEST_SUITE_P(Linux618, UapiConstant, ::testing::ValuesIn(kConstants),
-                         [](const auto& caseInfo) { return std::string(caseInfo.param.name); });
+    [](const auto& caseInfo) { return std::string(caseInfo.param.name); });
 
 TEST(Uapi, UnknownNamesHaveNoValue)
 {
