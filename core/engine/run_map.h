@@ -1,40 +1,39 @@
 #pragma once
 
-#include "core/assert.h"
+#include "core/engine/persistent_map.h"
 #include "core/types.h"
 
 #include <cstdint>
 #include <iterator>
-#include <map>
+#include <vector>
 
 namespace vmalab {
 
 // An interval map from [start, end) keys to values, stored as maximal runs: adjacent
 // runs with equal values are joined, so a 64 GiB mapping touched page by page in order
 // is one record, never one object per page. Keys are page indices or addresses; the
-// map never interprets them. Absent keys have no value.
+// map never interprets them. Absent keys have no value. Copies share their runs
+// (PersistentMap), so history keeps page tables cheaply.
 template <typename V>
 class RunMap
 {
-public:
-    struct Run
+    struct Entry
     {
-        std::uint64_t start;
         std::uint64_t end;
         V value;
+        bool operator==(const Entry&) const = default;
     };
+    using Runs = PersistentMap<std::uint64_t, Entry>;
 
+public:
     bool empty() const { return m_runs.empty(); }
     std::size_t runCount() const { return m_runs.size(); }
 
     // Value at key, or nullptr.
     const V* find(std::uint64_t key) const
     {
-        auto it = m_runs.upper_bound(key);
-        if (it == m_runs.begin())
-            return nullptr;
-        --it;
-        return key < it->second.end ? &it->second.value : nullptr;
+        auto it = containing(key);
+        return it == m_runs.end() ? nullptr : &it->second.value;
     }
 
     void assign(std::uint64_t start, std::uint64_t end, const V& value)
@@ -42,8 +41,23 @@ public:
         if (start >= end)
             return;
         erase(start, end);
-        auto it = m_runs.emplace(start, Entry { end, value }).first;
-        joinWithNeighbours(it);
+        // Join with an equal run ending at start and one beginning at end.
+        std::uint64_t from = start, to = end;
+        auto prev = m_runs.lower_bound(start);
+        if (prev != m_runs.begin()) {
+            --prev;
+            if (prev->second.end == start && prev->second.value == value)
+                from = prev->first;
+        }
+        auto next = m_runs.find(end);
+        if (next != m_runs.end() && next->second.value == value) {
+            to = next->second.end;
+            m_runs.erase(end);
+        }
+        if (from != start)
+            m_runs.at(from).end = to;
+        else
+            m_runs.emplace(start, Entry { to, value });
     }
 
     void erase(std::uint64_t start, std::uint64_t end)
@@ -52,10 +66,14 @@ public:
             return;
         splitAt(start);
         splitAt(end);
-        m_runs.erase(m_runs.lower_bound(start), m_runs.lower_bound(end));
+        std::vector<std::uint64_t> keys;
+        for (auto it = m_runs.lower_bound(start); it != m_runs.end() && it->first < end; ++it)
+            keys.push_back(it->first);
+        for (std::uint64_t k : keys)
+            m_runs.erase(k);
     }
 
-    // Moves the values of [start, end) by `delta` (mremap moves page tables this way).
+    // Moves the values of [start, end) to begin at newStart (mremap moves page tables so).
     void move(std::uint64_t start, std::uint64_t end, std::uint64_t newStart)
     {
         RunMap moved;
@@ -63,8 +81,7 @@ public:
             moved.assign(s - start + newStart, e - start + newStart, v);
         });
         erase(start, end);
-        for (const auto& [s, entry] : moved.m_runs)
-            assign(s, entry.end, entry.value);
+        moved.forEachAll([&](std::uint64_t s, std::uint64_t e, const V& v) { assign(s, e, v); });
     }
 
     // Calls f(start, end, value) for each run clipped to [start, end), in order.
@@ -93,23 +110,14 @@ public:
     template <typename G>
     void update(std::uint64_t start, std::uint64_t end, G&& g)
     {
-        splitAt(start);
-        splitAt(end);
-        for (auto it = m_runs.lower_bound(start); it != m_runs.end() && it->first < end; ++it)
-            it->second.value = g(it->second.value);
-        // Re-join what became equal.
-        auto it = m_runs.lower_bound(start);
-        if (it != m_runs.begin())
-            --it;
-        while (it != m_runs.end() && it->first <= end) {
-            auto next = std::next(it);
-            if (next != m_runs.end() && it->second.end == next->first && it->second.value == next->second.value) {
-                it->second.end = next->second.end;
-                m_runs.erase(next);
-            } else {
-                it = next;
-            }
-        }
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;
+        std::vector<V> values;
+        forEach(start, end, [&](std::uint64_t s, std::uint64_t e, const V& v) {
+            runs.emplace_back(s, e);
+            values.push_back(g(v));
+        });
+        for (std::size_t i = 0; i < runs.size(); ++i)
+            assign(runs[i].first, runs[i].second, values[i]);
     }
 
     bool anyIn(std::uint64_t start, std::uint64_t end) const
@@ -121,44 +129,30 @@ public:
 
     bool operator==(const RunMap& o) const { return m_runs == o.m_runs; }
 
-private:
-    struct Entry
-    {
-        std::uint64_t end;
-        V value;
-        bool operator==(const Entry&) const = default;
-    };
+    // Runs not shared with another version of this map (benchmarks).
+    std::size_t runsNotIn(const RunMap& other) const { return m_runs.nodesNotIn(other.m_runs); }
 
-    void splitAt(std::uint64_t key)
+private:
+    typename Runs::const_iterator containing(std::uint64_t key) const
     {
         auto it = m_runs.upper_bound(key);
         if (it == m_runs.begin())
-            return;
+            return m_runs.end();
         --it;
-        if (it->first < key && key < it->second.end) {
-            Entry tail { it->second.end, it->second.value };
-            it->second.end = key;
-            m_runs.emplace(key, tail);
-        }
+        return key < it->second.end ? it : m_runs.end();
     }
 
-    void joinWithNeighbours(typename std::map<std::uint64_t, Entry>::iterator it)
+    void splitAt(std::uint64_t key)
     {
-        auto next = std::next(it);
-        if (next != m_runs.end() && it->second.end == next->first && it->second.value == next->second.value) {
-            it->second.end = next->second.end;
-            m_runs.erase(next);
-        }
-        if (it != m_runs.begin()) {
-            auto prev = std::prev(it);
-            if (prev->second.end == it->first && prev->second.value == it->second.value) {
-                prev->second.end = it->second.end;
-                m_runs.erase(it);
-            }
-        }
+        auto it = containing(key);
+        if (it == m_runs.end() || it->first == key)
+            return;
+        const Entry tail { it->second.end, it->second.value };
+        m_runs.at(it->first).end = key;
+        m_runs.emplace(key, tail);
     }
 
-    std::map<std::uint64_t, Entry> m_runs;
+    Runs m_runs;
 };
 
 } // namespace vmalab

@@ -56,9 +56,9 @@ bool Mm::anyVmaIn(Addr start, Addr end) const
 Vma& Mm::insert(const Vma& v)
 {
     VMALAB_ASSERT(v.vm_start < v.vm_end, "empty VMA");
-    auto [it, inserted] = vmas.emplace(v.vm_start, v);
+    const bool inserted = vmas.emplace(v.vm_start, v).second;
     VMALAB_ASSERT(inserted, "two VMAs start at the same address");
-    return it->second;
+    return vmas.at(v.vm_start);
 }
 
 void Mm::erase(Addr vmStart)
@@ -68,12 +68,9 @@ void Mm::erase(Addr vmStart)
 
 Vma& Mm::rekey(Addr oldStart)
 {
-    auto node = vmas.extract(oldStart);
-    VMALAB_ASSERT(!node.empty(), "rekey of a VMA that is not in the index");
-    node.key() = node.mapped().vm_start;
-    auto result = vmas.insert(std::move(node));
-    VMALAB_ASSERT(result.inserted, "rekey onto an existing VMA");
-    return result.position->second;
+    const Addr newStart = vmas.at(oldStart).vm_start;
+    vmas.rekey(oldStart, newStart);
+    return vmas.at(newStart);
 }
 
 File& World::newFile(File::Kind kind, const std::string& path, std::uint64_t size)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/engine/persistent_map.h"
 #include "core/engine/run_map.h"
 #include "core/observed.h"
 #include "core/profile.h"
@@ -88,7 +89,7 @@ struct Pte
 struct Mm
 {
     std::int64_t pid = 0;
-    std::map<Addr, Vma> vmas;  // by vm_start: the ordered VMA index (the kernel's maple tree)
+    PersistentMap<Addr, Vma> vmas; // by vm_start: the ordered VMA index (the kernel's maple tree)
     RunMap<Pte> ptes;          // by page index (address >> 12)
     RunMap<bool> pteTables;    // by PMD index (address >> 21): which PTE tables exist
     std::map<int, FileId> fds; // open file descriptors
