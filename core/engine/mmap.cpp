@@ -201,6 +201,10 @@ std::int64_t doMmap(OpContext& c, Addr addr, std::uint64_t len, std::int64_t pro
         vmFlags |= VM_NOHUGEPAGE;
     std::int64_t type = flags & MAP_TYPE;
     if (file) {
+        // file_mmap_ok(): offset + length must stay within MAX_LFS_FILESIZE (LLONG_MAX).
+        constexpr std::uint64_t maxFileSize = 0x7fffffffffffffffull;
+        if (len > maxFileSize || pgoff > (maxFileSize - len) >> pageShift)
+            return fail(c, "file_mmap_ok", -EOVERFLOW, "the file offset plus the length passes the largest file size: -EOVERFLOW");
         if (type == MAP_SHARED) {
             flags &= LEGACY_MAP_MASK;
         }

@@ -32,18 +32,18 @@ std::string callText(const std::string& name, const std::vector<scenario::Value>
 
 ModelBackend::ModelBackend(Profile profile)
 {
-    m_world.profile = std::move(profile);
+    m_world.setProfile(std::move(profile));
 }
 
 std::string ModelBackend::describe() const
 {
-    return "model (profile " + m_world.profile.name + ")";
+    return "model (profile " + m_world.profile().name + ")";
 }
 
 std::optional<std::string> ModelBackend::missingFeature(const std::string& feature) const
 {
-    const MachineConfig& m = m_world.profile.machine;
-    const std::string who = "profile " + m_world.profile.name;
+    const MachineConfig& m = m_world.profile().machine;
+    const std::string who = "profile " + m_world.profile().name;
     if (feature == "userfaultfd" && !m.userfaultfd)
         return who + " has no CONFIG_USERFAULTFD";
     if (feature == "guard-regions" && !m.guardRegions)
@@ -91,6 +91,20 @@ scenario::CallResult ModelBackend::call(scenario::ProcIndex proc, const std::str
         ret = doMunmap(c, u(0), u(1));
     else if (name == "mprotect")
         ret = doMprotect(c, u(0), u(1), n(2));
+    else if (name == "mremap")
+        ret = doMremap(c, u(0), u(1), u(2), n(3), u(4));
+    else if (name == "madvise" && !madviseModelled(n(2)))
+        return { 0, "madvise advice " + std::to_string(n(2)) + " is not modelled yet by this version of vmalab" };
+    else if (name == "madvise")
+        ret = doMadvise(c, u(0), u(1), n(2));
+    else if (name == "mlock")
+        ret = doMlock(c, u(0), u(1), 0, false);
+    else if (name == "mlock2")
+        ret = doMlock(c, u(0), u(1), n(2), true);
+    else if (name == "munlock")
+        ret = doMunlock(c, u(0), u(1));
+    else if (name == "prctl" && n(0) == 0x53564d41 && n(1) == 0) // PR_SET_VMA, PR_SET_VMA_ANON_NAME
+        ret = doSetAnonName(c, u(2), u(3), s(4));
     else if (name == "touch")
         ret = doTouch(c, u(0), u(1), n(2));
     else if (name == "memfd_create")

@@ -35,7 +35,7 @@ std::map<FilePage, unsigned> fileMapCounts(const World& world)
 std::string vmaName(const World& world, const Mm& mm, const Vma& v)
 {
     if (const File* f = world.file(v.vm_file)) {
-        if (f->path == "/dev/zero" && !v.anon_name.empty() && world.profile.machine.anonVmaName)
+        if (f->path == "/dev/zero" && !v.anon_name.empty() && world.profile().machine.anonVmaName)
             return "[anon_shmem:" + v.anon_name + "]";
         return f->deleted ? f->path + " (deleted)" : f->path;
     }
@@ -45,7 +45,7 @@ std::string vmaName(const World& world, const Mm& mm, const Vma& v)
         return "[heap]";
     if (v.vm_start <= mm.start_stack && v.vm_end >= mm.start_stack)
         return "[stack]";
-    if (!v.anon_name.empty() && world.profile.machine.anonVmaName)
+    if (!v.anon_name.empty() && world.profile().machine.anonVmaName)
         return "[anon:" + v.anon_name + "]";
     return {};
 }

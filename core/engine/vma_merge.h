@@ -13,7 +13,7 @@ struct OpContext
     World& world;
     Mm& mm;
     Tracer& trace;
-    const Profile& profile() const { return world.profile; }
+    const Profile& profile() const { return world.profile(); }
 };
 
 // The range an operation proposes to create or to change, with the attributes it will

@@ -85,7 +85,8 @@ File& World::newFile(File::Kind kind, const std::string& path, std::uint64_t siz
         f.devMajor = 254; // a block device, as on the reference host
         f.devMinor = 0;
     }
-    return files.emplace(f.id, f).first->second;
+    files.emplace(f.id, f);
+    return files.at(f.id);
 }
 
 const File* World::file(FileId id) const
@@ -96,8 +97,7 @@ const File* World::file(FileId id) const
 
 File* World::file(FileId id)
 {
-    auto it = files.find(id);
-    return it == files.end() ? nullptr : &it->second;
+    return files.count(id) ? &files.at(id) : nullptr;
 }
 
 } // namespace vmalab

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -120,20 +121,34 @@ struct Mm
 // Every process, file and counter at one instant. A value: copying a World copies it all.
 struct World
 {
-    Profile profile;
     std::vector<Mm> procs; // scenario process index -> address space
-    std::map<FileId, File> files;
+    PersistentMap<FileId, File> files;
     VmaId nextVmaId = 1;
     FileId nextFileId = 1;
     AnonVmaId nextAnonVmaId = 1;
     std::uint64_t nextInode = 1024;
     std::int64_t nextPid = 1000;
 
+    // The kernel modelled; fixed for a run, so every snapshot shares one copy.
+    const Profile& profile() const { return *m_profile; }
+    void setProfile(Profile p) { m_profile = std::make_shared<const Profile>(std::move(p)); }
+    // For tests that tune the machine: copies the profile first.
+    Profile& tuneProfile()
+    {
+        auto copy = std::make_shared<Profile>(*m_profile);
+        Profile& ref = *copy;
+        m_profile = std::move(copy);
+        return ref;
+    }
+
     VmaId newVmaId() { return nextVmaId++; }
     AnonVmaId newAnonVma() { return nextAnonVmaId++; }
     File& newFile(File::Kind kind, const std::string& path, std::uint64_t size);
     const File* file(FileId id) const;
     File* file(FileId id);
+
+private:
+    std::shared_ptr<const Profile> m_profile = std::make_shared<const Profile>();
 };
 
 } // namespace vmalab

@@ -23,7 +23,7 @@ public:
 
     explicit EngineFixture(Profile profile = *builtinProfile("maybe-guard-fixed"))
     {
-        world.profile = std::move(profile);
+        world.setProfile(std::move(profile));
         Mm mm;
         mm.pid = 1;
         mm.mmap_base = 0x7ffff7fff000;

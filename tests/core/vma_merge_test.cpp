@@ -154,7 +154,7 @@ TEST(VmaMergeAnonVma, FindMergeableAnonVmaReusesNeighbour)
 TEST(VmaMergeLimits, SplitFailsAtMaxMapCount)
 {
     EngineFixture f;
-    f.world.profile.machine.maxMapCount = 2;
+    f.world.tuneProfile().machine.maxMapCount = 2;
     f.mmap(0, 6);
     f.mmap(8, 1);
     EXPECT_EQ(f.mprotect(2, 2, abi::PROT_READ), -ENOMEM);
