@@ -20,6 +20,19 @@ std::int64_t doOpenFile(OpContext& c, const std::string& name, std::int64_t len)
 std::int64_t doFtruncate(OpContext& c, std::int64_t fd, std::int64_t len);
 std::int64_t doClose(OpContext& c, std::int64_t fd);
 
+// mremap(2) (mm/mremap.c, 6.17+ rules: a pure MREMAP_FIXED move may span several VMAs).
+std::int64_t doMremap(OpContext& c, Addr addr, std::uint64_t oldLen, std::uint64_t newLen, std::int64_t flags,
+                      Addr newAddr);
+// madvise(2) for the flag advice and the page-table advice the model implements; callers
+// first ask madviseModelled() (guard regions, MADV_COLLAPSE and the hwpoison advice are not).
+std::int64_t doMadvise(OpContext& c, Addr start, std::uint64_t len, std::int64_t advice);
+bool madviseModelled(std::int64_t advice);
+// mlock(2) (hasFlags false) and mlock2(2); munlock(2).
+std::int64_t doMlock(OpContext& c, Addr start, std::uint64_t len, std::int64_t flags, bool hasFlags);
+std::int64_t doMunlock(OpContext& c, Addr start, std::uint64_t len);
+// prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, start, len, name): -EINVAL without CONFIG_ANON_VMA_NAME.
+std::int64_t doSetAnonName(OpContext& c, Addr start, std::uint64_t len, const std::string& name);
+
 // Detaches every VMA in [start, end), splitting the VMAs at the edges, zapping their page
 // tables and freeing page-table pages no VMA needs (vms_gather_munmap_vmas() and
 // vms_complete_munmap_vmas()). 0 or -ENOMEM.

@@ -4,9 +4,12 @@ add_library(vmalab_engine STATIC
     engine/history.cpp engine/history.h
     engine/files.cpp
     engine/layout.cpp engine/layout.h
+    engine/madvise.cpp
+    engine/mlock.cpp
     engine/mmap.cpp
     engine/model_backend.cpp engine/model_backend.h
     engine/mprotect.cpp
+    engine/mremap.cpp
     engine/observe.cpp engine/observe.h
     engine/ops.h
     engine/page_table.cpp engine/page_table.h

@@ -110,21 +110,82 @@ private:
         return "mmap(" + addr + ", " + len + ", " + prot() + ", " + flags + ", " + fd + ", " + off + ")";
     }
 
+    // mremap that never lets the kernel choose an address: moves always carry MREMAP_FIXED
+    // with a target inside the window, and a grow (which moves when it cannot grow in place
+    // and MREMAP_MAYMOVE is given) is generated without MREMAP_MAYMOVE.
+    std::string mremapCall()
+    {
+        std::uint64_t page = 0;
+        const std::string addr = address(&page);
+        const std::uint64_t oldPages = std::min<std::uint64_t>(pick(0, 8), windowPages - page - 1);
+        std::uint64_t newPages = chance(50) ? oldPages : pick(1, 8);
+        const std::uint64_t kind = pick(0, 9);
+        if (kind < 4) { // resize in place: shrink, grow or no-op
+            newPages = std::min<std::uint64_t>(newPages, windowPages - page - 1);
+            return "mremap(" + addr + ", " + std::to_string(oldPages) + " * page_size, " + std::to_string(newPages)
+                + " * page_size, 0)";
+        }
+        std::string flags = "MREMAP_MAYMOVE | MREMAP_FIXED";
+        if (kind >= 8) {
+            flags += " | MREMAP_DONTUNMAP";
+            if (chance(90))
+                newPages = oldPages;
+        }
+        if (chance(3))
+            flags = chance(50) ? "MREMAP_FIXED" : "MREMAP_DONTUNMAP | MREMAP_FIXED"; // refused without MAYMOVE
+        newPages = std::max<std::uint64_t>(newPages, 1);
+        const std::uint64_t target = chance(80) ? pick(0, busyPages + 16) : pick(0, windowPages - 16);
+        newPages = std::min<std::uint64_t>(newPages, windowPages - target);
+        return "mremap(" + addr + ", " + std::to_string(oldPages) + " * page_size, " + std::to_string(newPages)
+            + " * page_size, " + flags + ", arena + " + std::to_string(target) + " * page_size)";
+    }
+
+    std::string madviseCall()
+    {
+        static const char* const advice[] = { "MADV_NORMAL", "MADV_RANDOM", "MADV_SEQUENTIAL", "MADV_DONTFORK",
+            "MADV_DOFORK", "MADV_WIPEONFORK", "MADV_KEEPONFORK", "MADV_DONTDUMP", "MADV_DODUMP", "MADV_HUGEPAGE",
+            "MADV_NOHUGEPAGE", "MADV_MERGEABLE", "MADV_UNMERGEABLE", "MADV_DONTNEED", "MADV_DONTNEED",
+            "MADV_DONTNEED_LOCKED", "MADV_FREE", "MADV_WILLNEED", "MADV_COLD", "MADV_PAGEOUT", "MADV_POPULATE_READ",
+            "MADV_POPULATE_WRITE", "MADV_REMOVE", "5", "26" };
+        std::uint64_t page = 0;
+        const std::string addr = address(&page);
+        return "madvise(" + addr + ", " + length(page) + ", " + advice[pick(0, std::size(advice) - 1)] + ")";
+    }
+
+    std::string mlockCall()
+    {
+        std::uint64_t page = 0;
+        const std::string addr = address(&page);
+        const std::string len = length(page);
+        const std::uint64_t kind = pick(0, 9);
+        if (kind < 4)
+            return "mlock(" + addr + ", " + len + ")";
+        if (kind < 6)
+            return "mlock2(" + addr + ", " + len + (chance(90) ? ", MLOCK_ONFAULT)" : ", 2)");
+        return "munlock(" + addr + ", " + len + ")";
+    }
+
     std::string operation()
     {
         std::uint64_t page = 0;
         const std::uint64_t which = pick(0, 99);
-        if (which < 30)
+        if (which < 24)
             return mmapCall();
-        if (which < 52) {
+        if (which < 38) {
             const std::string addr = address(&page);
             return "mprotect(" + addr + ", " + length(page) + ", " + prot() + ")";
         }
-        if (which < 62) {
+        if (which < 45) {
             const std::string addr = address(&page);
             return "munmap(" + addr + ", " + length(page) + ")";
         }
-        if (which < 94 || m_fds.empty()) {
+        if (which < 53)
+            return mremapCall();
+        if (which < 65)
+            return madviseCall();
+        if (which < 71)
+            return mlockCall();
+        if (which < 95 || m_fds.empty()) {
             const std::string addr = address(&page);
             return "touch(" + addr + ", " + length(page) + (chance(50) ? ", PROT_WRITE)" : ", PROT_READ)");
         }
