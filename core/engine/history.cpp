@@ -1,6 +1,8 @@
 #include "core/engine/history.h"
 
 #include "core/assert.h"
+#include "core/engine/model_backend.h"
+#include "core/engine/vma_merge.h"
 
 #include <map>
 
@@ -11,19 +13,38 @@ History::History(World initial)
 {
 }
 
-void History::record(OpTrace trace, std::vector<World> afterSteps, World after)
+void History::record(Call call, OpTrace trace, World after)
 {
-    VMALAB_ASSERT(afterSteps.size() == trace.steps.size(), "one world per trace step");
     const std::size_t index = m_ops.size();
     for (std::size_t s = 0; s < trace.steps.size(); ++s)
         m_microSteps.push_back({ index, s });
-    m_ops.push_back({ std::move(trace), std::move(afterSteps), std::move(after) });
+    m_ops.push_back({ std::move(call), std::move(trace), std::move(after) });
+}
+
+const std::vector<World>& History::stepWorlds(std::size_t op) const
+{
+    if (m_cachedOp == op)
+        return m_cachedSteps;
+    World world = beforeOp(op);
+    const Op& o = m_ops.at(op);
+    OpTrace again;
+    Tracer tracer(again);
+    std::vector<World> steps;
+    tracer.recordWorlds(&world, &steps);
+    OpContext c { world, world.procs.at(static_cast<std::size_t>(o.call.proc)), tracer };
+    executeCall(c, o.call.name, o.call.args);
+    VMALAB_ASSERT(steps.size() == o.trace.steps.size(), "running an operation again took other steps");
+    m_cachedSteps = std::move(steps);
+    m_cachedOp = op;
+    return m_cachedSteps;
 }
 
 const World& History::afterStep(std::size_t op, std::size_t step) const
 {
     const Op& o = m_ops.at(op);
-    return step >= o.afterSteps.size() ? o.after : o.afterSteps[step];
+    if (step >= o.trace.steps.size())
+        return o.after;
+    return stepWorlds(op)[step];
 }
 
 const World& History::afterMicroStep(std::size_t n) const

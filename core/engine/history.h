@@ -2,6 +2,7 @@
 
 #include "core/engine/trace.h"
 #include "core/engine/world.h"
+#include "core/scenario/backend.h"
 
 #include <cstddef>
 #include <vector>
@@ -10,7 +11,9 @@ namespace vmalab {
 
 // Every state a model run went through: the world before the first operation, after each
 // operation, and after each step of each operation. Time travel is an index into it.
-// (docs/history.md)
+// Worlds share what they did not change (PersistentMap), so a world per operation is cheap;
+// the world after a step inside an operation is rebuilt on demand by running that one
+// operation again from the world before it (the engine is deterministic). (docs/history.md)
 class History
 {
 public:
@@ -23,9 +26,17 @@ public:
         bool operator==(const Position&) const = default;
     };
 
+    // What to run again to rebuild an operation's steps.
+    struct Call
+    {
+        int proc = 0;
+        std::string name;
+        std::vector<scenario::Value> args;
+    };
+
     explicit History(World initial);
 
-    void record(OpTrace trace, std::vector<World> afterSteps, World after);
+    void record(Call call, OpTrace trace, World after);
 
     std::size_t opCount() const { return m_ops.size(); }
     const OpTrace& op(std::size_t i) const { return m_ops.at(i).trace; }
@@ -44,13 +55,18 @@ public:
 private:
     struct Op
     {
+        Call call;
         OpTrace trace;
-        std::vector<World> afterSteps; // one per trace step
         World after;
     };
+    const std::vector<World>& stepWorlds(std::size_t op) const;
+
     World m_initial;
     std::vector<Op> m_ops;
     std::vector<Position> m_microSteps;
+    // The step worlds of the operation looked at last (stepping usually stays in one).
+    mutable std::size_t m_cachedOp = static_cast<std::size_t>(-1);
+    mutable std::vector<World> m_cachedSteps;
 };
 
 // What changed between two states of one process, by VMA identity.

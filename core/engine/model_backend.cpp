@@ -67,19 +67,8 @@ std::optional<std::string> ModelBackend::start()
     return std::nullopt;
 }
 
-scenario::CallResult ModelBackend::call(scenario::ProcIndex proc, const std::string& name,
-                                        const std::vector<scenario::Value>& args, scenario::SourceLoc site)
+scenario::CallResult executeCall(OpContext& c, const std::string& name, const std::vector<scenario::Value>& args)
 {
-    OpTrace trace;
-    trace.process = proc;
-    trace.call = callText(name, args);
-    trace.line = site.line;
-    trace.col = site.col;
-    Tracer tracer(trace);
-    std::vector<World> stepWorlds;
-    if (m_history)
-        tracer.recordWorlds(&m_world, &stepWorlds);
-    OpContext c { m_world, m_world.procs.at(static_cast<std::size_t>(proc)), tracer };
     auto n = [&](std::size_t i) { return i < args.size() ? args[i].num : 0; };
     auto u = [&](std::size_t i) { return static_cast<std::uint64_t>(n(i)); };
     auto s = [&](std::size_t i) { return i < args.size() ? args[i].str : std::string(); };
@@ -117,11 +106,27 @@ scenario::CallResult ModelBackend::call(scenario::ProcIndex proc, const std::str
         ret = doClose(c, n(0));
     else
         return { 0, name + "() is not modelled yet by this version of vmalab" };
-    trace.ret = ret;
-    if (m_history)
-        m_history->record(trace, std::move(stepWorlds), m_world);
-    m_traces.push_back(std::move(trace));
     return { ret, std::nullopt };
+}
+
+scenario::CallResult ModelBackend::call(scenario::ProcIndex proc, const std::string& name,
+                                        const std::vector<scenario::Value>& args, scenario::SourceLoc site)
+{
+    OpTrace trace;
+    trace.process = proc;
+    trace.call = callText(name, args);
+    trace.line = site.line;
+    trace.col = site.col;
+    Tracer tracer(trace);
+    OpContext c { m_world, m_world.procs.at(static_cast<std::size_t>(proc)), tracer };
+    const scenario::CallResult r = executeCall(c, name, args);
+    if (r.runtimeError)
+        return r;
+    trace.ret = r.value;
+    if (m_history)
+        m_history->record({ proc, name, args }, trace, m_world);
+    m_traces.push_back(std::move(trace));
+    return r;
 }
 
 scenario::CallResult ModelBackend::fork(scenario::ProcIndex, scenario::ProcIndex, scenario::SourceLoc)

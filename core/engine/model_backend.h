@@ -10,14 +10,19 @@
 
 namespace vmalab {
 
+struct OpContext;
+
+// Runs one call of the scenario language on the engine (the raw syscall's result, or a
+// run-time error for calls the engine does not model).
+scenario::CallResult executeCall(OpContext& c, const std::string& name, const std::vector<scenario::Value>& args);
+
 // The interpreter's backend that runs every call on the model engine and keeps the trace.
 class ModelBackend : public scenario::Backend
 {
 public:
     explicit ModelBackend(Profile profile);
 
-    // Keep every state for time travel (History); off by default: it copies the world at
-    // every step.
+    // Keep every state for time travel (History); off by default.
     void keepHistory(bool on) { m_keepHistory = on; }
     // Valid after start(); nullptr unless keepHistory(true) was called before it.
     const History* history() const { return m_history.get(); }

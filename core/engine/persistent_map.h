@@ -65,38 +65,66 @@ class PersistentMap
         Node* m_p = nullptr;
     };
 
+    // Values live in boxes of their own, shared by the node copies a path copy makes, so a
+    // change copies small nodes and only the one value it changes.
+    struct Box
+    {
+        std::uint32_t refs = 1;
+        V value;
+    };
+
     struct Node
     {
         std::uint32_t refs = 0;
         std::uint32_t prio = 0;
-        std::pair<K, V> kv;
+        K key;
+        Box* box = nullptr;
         Ref left;
         Ref right;
+        Node() = default;
+        Node(const Node&) = delete;
+        ~Node()
+        {
+            if (box && --box->refs == 0)
+                delete box;
+        }
     };
 
 public:
-    using value_type = std::pair<K, V>;
+    // What iterators show: references into the map, valid while the iterator is.
+    struct Entry
+    {
+        const K& first;
+        const V& second;
+        bool operator==(const Entry& o) const { return first == o.first && second == o.second; }
+    };
+    using value_type = Entry;
 
     class const_iterator
     {
     public:
+        struct Arrow
+        {
+            Entry e;
+            const Entry* operator->() const { return &e; }
+        };
         using iterator_category = std::bidirectional_iterator_tag;
-        using value_type = std::pair<K, V>;
+        using value_type = Entry;
         using difference_type = std::ptrdiff_t;
-        using pointer = const value_type*;
-        using reference = const value_type&;
+        using pointer = Arrow;
+        using reference = Entry;
 
         const_iterator() = default;
-        reference operator*() const { return m_node->kv; }
-        pointer operator->() const { return &m_node->kv; }
+        Entry operator*() const { return { m_node->key, m_node->box->value }; }
+        Arrow operator->() const { return { **this }; }
         const_iterator& operator++()
         {
-            m_node = m_map->upperNode(m_node->kv.first);
+            m_node = m_map->upperNode(m_node->key);
             return *this;
         }
         const_iterator& operator--()
         {
-            m_node = m_node ? m_map->lastBelow(m_node->kv.first) : m_map->maxNode();
+            m_node = m_node ? m_map->lastBelow(m_node->key) : m_map->maxNode();
             return *this;
         }
         const_iterator operator++(int)
@@ -133,8 +161,8 @@ public:
     const_iterator find(const K& k) const
     {
         const Node* n = m_root.get();
-        while (n && n->kv.first != k)
-            n = k < n->kv.first ? n->left.get() : n->right.get();
+        while (n && n->key != k)
+            n = k < n->key ? n->left.get() : n->right.get();
         return { this, n };
     }
     const_iterator lower_bound(const K& k) const { return { this, lowerNode(k) }; }
@@ -156,9 +184,14 @@ public:
             VMALAB_ASSERT(*slot, "PersistentMap::at() of a missing key");
             makeUnique(*slot);
             Node* n = slot->get();
-            if (n->kv.first == k)
-                return n->kv.second;
-            slot = k < n->kv.first ? &n->left : &n->right;
+            if (n->key == k) {
+                if (n->box->refs > 1) {
+                    --n->box->refs;
+                    n->box = new Box { 1, n->box->value };
+                }
+                return n->box->value;
+            }
+            slot = k < n->key ? &n->left : &n->right;
         }
     }
 
@@ -168,7 +201,8 @@ public:
             return { it, false };
         Node* n = new Node;
         n->prio = nextPriority();
-        n->kv = { k, std::move(v) };
+        n->key = k;
+        n->box = new Box { 1, std::move(v) };
         Ref r(n);
         insert(m_root, r);
         ++m_size;
@@ -191,17 +225,17 @@ public:
             return;
         const Node* below = lastBelow(oldKey);
         const Node* above = upperNode(oldKey);
-        VMALAB_ASSERT((!below || below->kv.first < newKey) && (!above || newKey < above->kv.first),
+        VMALAB_ASSERT((!below || below->key < newKey) && (!above || newKey < above->key),
                       "PersistentMap::rekey() would change the order");
         Ref* slot = &m_root;
         for (;;) {
             makeUnique(*slot);
             Node* n = slot->get();
-            if (n->kv.first == oldKey) {
-                n->kv.first = newKey;
+            if (n->key == oldKey) {
+                n->key = newKey;
                 return;
             }
-            slot = oldKey < n->kv.first ? &n->left : &n->right;
+            slot = oldKey < n->key ? &n->left : &n->right;
         }
     }
 
@@ -233,7 +267,9 @@ private:
         if (slot->refs > 1) {
             Node* copy = new Node;
             copy->prio = slot->prio;
-            copy->kv = slot->kv;
+            copy->key = slot->key;
+            copy->box = slot->box;
+            ++copy->box->refs;
             copy->left = slot->left;
             copy->right = slot->right;
             slot = Ref(copy);
@@ -274,7 +310,7 @@ private:
             return;
         }
         makeUnique(slot);
-        if (n->kv.first < slot->kv.first) {
+        if (n->key < slot->key) {
             insert(slot->left, n);
             if (slot->left->prio > slot->prio)
                 rotateRight(slot);
@@ -304,11 +340,11 @@ private:
     static void eraseFrom(Ref& slot, const K& k)
     {
         makeUnique(slot);
-        if (slot->kv.first == k) {
+        if (slot->key == k) {
             slot = join(std::move(slot->left), std::move(slot->right));
             return;
         }
-        eraseFrom(k < slot->kv.first ? slot->left : slot->right, k);
+        eraseFrom(k < slot->key ? slot->left : slot->right, k);
     }
 
     const Node* minNode() const
@@ -329,7 +365,7 @@ private:
     {
         const Node* best = nullptr;
         for (const Node* n = m_root.get(); n;) {
-            if (!(n->kv.first < k)) {
+            if (!(n->key < k)) {
                 best = n;
                 n = n->left.get();
             } else {
@@ -342,7 +378,7 @@ private:
     {
         const Node* best = nullptr;
         for (const Node* n = m_root.get(); n;) {
-            if (k < n->kv.first) {
+            if (k < n->key) {
                 best = n;
                 n = n->left.get();
             } else {
@@ -355,7 +391,7 @@ private:
     {
         const Node* best = nullptr;
         for (const Node* n = m_root.get(); n;) {
-            if (n->kv.first < k) {
+            if (n->key < k) {
                 best = n;
                 n = n->right.get();
             } else {
@@ -370,7 +406,7 @@ private:
         for (const Node* n = root; n;) {
             if (n == target)
                 return true;
-            n = target->kv.first < n->kv.first ? n->left.get() : n->right.get();
+            n = target->key < n->key ? n->left.get() : n->right.get();
         }
         return false;
     }
