@@ -39,7 +39,8 @@ void truncatePages(OpContext& c, File& f, std::uint64_t newSize)
     std::uint64_t zapped = 0;
     for (Mm& mm : c.world.procs) {
         std::vector<std::pair<Addr, Addr>> ranges;
-        for (const auto& [start, v] : mm.vmas) {
+        for (const auto& vmaEntry : mm.vmas) {
+            const Vma& v = vmaEntry.second; // clang-14 lambdas cannot capture bindings
             if (v.vm_file != f.id || v.vm_pgoff + v.pages() <= firstGone)
                 continue;
             const Addr from = v.vm_pgoff >= firstGone ? v.vm_start : v.vm_start + ((firstGone - v.vm_pgoff) << pageShift);

@@ -190,7 +190,8 @@ unsigned fileMappers(const World& w, FileId file, PageOff idx)
 {
     unsigned n = 0;
     for (const Mm& mm : w.procs) {
-        for (const auto& [start, v] : mm.vmas) {
+        for (const auto& vmaEntry : mm.vmas) {
+            const Vma& v = vmaEntry.second; // clang-14 lambdas cannot capture bindings
             if (v.vm_file != file || idx < v.vm_pgoff || idx >= v.vm_pgoff + v.pages())
                 continue;
             const Pte* p = ptAt(mm, v.vm_start + ((idx - v.vm_pgoff) << pageShift));
@@ -224,7 +225,8 @@ void punchHole(OpContext& c, FileId fileId, PageOff from, PageOff to)
     File* f = c.world.file(fileId);
     f->pageCache.erase(from, to);
     for (Mm& mm : c.world.procs) {
-        for (const auto& [start, v] : mm.vmas) {
+        for (const auto& vmaEntry : mm.vmas) {
+            const Vma& v = vmaEntry.second; // clang-14 lambdas cannot capture bindings
             if (v.vm_file != fileId)
                 continue;
             const PageOff lo = std::max(from, v.vm_pgoff), hi = std::min(to, v.vm_pgoff + v.pages());

@@ -16,7 +16,8 @@ std::map<FilePage, unsigned> fileMapCounts(const World& world)
 {
     std::map<FilePage, unsigned> counts;
     for (const Mm& mm : world.procs) {
-        for (const auto& [start, v] : mm.vmas) {
+        for (const auto& vmaEntry : mm.vmas) {
+            const Vma& v = vmaEntry.second; // clang-14 lambdas cannot capture bindings
             if (v.vm_file == noFile)
                 continue;
             mm.ptes.forEach(pageIndex(v.vm_start), pageIndex(v.vm_end), [&](std::uint64_t s, std::uint64_t e, const Pte& p) {
@@ -56,7 +57,8 @@ ObservedProcess observeProcess(const World& world, std::size_t procIndex)
     const auto mapCounts = fileMapCounts(world);
     ObservedProcess out;
     out.pid = mm.pid;
-    for (const auto& [start, v] : mm.vmas) {
+    for (const auto& vmaEntry : mm.vmas) {
+        const Vma& v = vmaEntry.second; // clang-14 lambdas cannot capture bindings
         ObservedVma o;
         o.start = v.vm_start;
         o.end = v.vm_end;
