@@ -130,7 +130,9 @@ ModelResult runModelHere(const Workload& w, bool history)
     const std::uint64_t before = rssBytes();
     ModelResult r;
     {
-        ModelBackend m(*builtinProfile("maybe-guard-fixed"));
+        // Never freed: this runs in a child that exits right after, and freeing a large
+        // history would only add noise to profiles.
+        ModelBackend& m = *new ModelBackend(*builtinProfile("maybe-guard-fixed"));
         m.keepHistory(history);
         m.start();
         const std::int64_t base = 0x100000000;
