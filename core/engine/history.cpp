@@ -18,7 +18,8 @@ void History::record(Call call, OpTrace trace, World after)
     const std::size_t index = m_ops.size();
     for (std::size_t s = 0; s < trace.steps.size(); ++s)
         m_microSteps.push_back({ index, s });
-    m_ops.push_back({ std::move(call), std::move(trace), std::move(after) });
+    m_ops.push_back({ std::move(call), std::move(after) });
+    m_traces.push_back(std::move(trace));
 }
 
 const std::vector<World>& History::stepWorlds(std::size_t op) const
@@ -33,7 +34,7 @@ const std::vector<World>& History::stepWorlds(std::size_t op) const
     tracer.recordWorlds(&world, &steps);
     OpContext c { world, world.procs.at(static_cast<std::size_t>(o.call.proc)), tracer };
     executeCall(c, o.call.name, o.call.args);
-    VMALAB_ASSERT(steps.size() == o.trace.steps.size(), "running an operation again took other steps");
+    VMALAB_ASSERT(steps.size() == m_traces.at(op).steps.size(), "running an operation again took other steps");
     m_cachedSteps = std::move(steps);
     m_cachedOp = op;
     return m_cachedSteps;
@@ -42,7 +43,7 @@ const std::vector<World>& History::stepWorlds(std::size_t op) const
 const World& History::afterStep(std::size_t op, std::size_t step) const
 {
     const Op& o = m_ops.at(op);
-    if (step >= o.trace.steps.size())
+    if (step >= m_traces.at(op).steps.size())
         return o.after;
     return stepWorlds(op)[step];
 }

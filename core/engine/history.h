@@ -39,7 +39,8 @@ public:
     void record(Call call, OpTrace trace, World after);
 
     std::size_t opCount() const { return m_ops.size(); }
-    const OpTrace& op(std::size_t i) const { return m_ops.at(i).trace; }
+    const OpTrace& op(std::size_t i) const { return m_traces.at(i); }
+    const std::vector<OpTrace>& traces() const { return m_traces; }
     const World& initial() const { return m_initial; }
     const World& afterOp(std::size_t i) const { return m_ops.at(i).after; }
     const World& afterStep(std::size_t op, std::size_t step) const;
@@ -56,13 +57,13 @@ private:
     struct Op
     {
         Call call;
-        OpTrace trace;
         World after;
     };
     const std::vector<World>& stepWorlds(std::size_t op) const;
 
     World m_initial;
     std::vector<Op> m_ops;
+    std::vector<OpTrace> m_traces; // apart from m_ops so ModelBackend can hand them out as they are
     std::vector<Position> m_microSteps;
     // The step worlds of the operation looked at last (stepping usually stays in one).
     mutable std::size_t m_cachedOp = static_cast<std::size_t>(-1);

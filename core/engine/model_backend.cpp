@@ -124,8 +124,9 @@ scenario::CallResult ModelBackend::call(scenario::ProcIndex proc, const std::str
         return r;
     trace.ret = r.value;
     if (m_history)
-        m_history->record({ proc, name, args }, trace, m_world);
-    m_traces.push_back(std::move(trace));
+        m_history->record({ proc, name, args }, std::move(trace), m_world);
+    else
+        m_traces.push_back(std::move(trace));
     return r;
 }
 

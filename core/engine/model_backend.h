@@ -37,7 +37,7 @@ public:
     void finish() override { }
 
     const World& world() const { return m_world; }
-    const std::vector<OpTrace>& traces() const { return m_traces; }
+    const std::vector<OpTrace>& traces() const { return m_history ? m_history->traces() : m_traces; }
 
 private:
     World m_world;
