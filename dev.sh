@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(cmake ninja-build g++ pkg-config zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev)
+PACKAGES=(cmake ninja-build g++ pkg-config zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
+    qt6-base-dev qt6-charts-dev qt6-svg-dev)
 JOBS=$(nproc)
 
 install_missing() {
@@ -46,6 +47,9 @@ configure_build() {
 cmd_run() {
     install_missing
     configure_build build
+    if [ -x build/app/vmalab ]; then
+        exec build/app/vmalab resources/scenarios/default.vlab
+    fi
     exec build/app/vmalab-cli run resources/scenarios/default.vlab --emit maps,pages --trace
 }
 

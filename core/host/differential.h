@@ -18,6 +18,9 @@ struct FuzzOptions
     std::uint64_t count = 100;
     unsigned opsPerSequence = 12;
     std::string outDir = "fuzz-failures";
+    // Shrinking costs hundreds of runs; past this many failures the rest are only written
+    // out as generated.
+    unsigned maxShrink = 3;
     Profile profile;
 };
 
