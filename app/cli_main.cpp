@@ -29,7 +29,7 @@ Commands:
   replay FILE [--emit KINDS]
                       run a scenario for real on the running kernel
   check FILE          run both and compare them inside the scenario's window
-  fuzz [--seed S] [--count N] [--ops N] [--out DIR] [--profile P] [--show]
+  fuzz [--seed S] [--count N] [--ops N] [--out DIR] [--profile P] [--show] [--max-shrink N]
                       random differential testing of the model against the kernel;
                       --show prints sequence S instead of running it
   probe               which kernel behaviour profile the running kernel shows
@@ -52,6 +52,7 @@ struct Args
     unsigned ops = 12;
     std::string outDir = "fuzz-failures";
     bool show = false;
+    unsigned maxShrink = 3;
     bool referenceMachine = false;
 };
 
@@ -111,6 +112,8 @@ Args parseArgs(int argc, char** argv)
             a.outDir = value();
         else if (arg == "--show")
             a.show = true;
+        else if (arg == "--max-shrink")
+            a.maxShrink = static_cast<unsigned>(parseNumber(arg, value()));
         else if (arg == "--machine") {
             const std::string m = value();
             if (m != "reference" && m != "host")
@@ -254,6 +257,7 @@ int cmdFuzz(const Args& a)
     opts.count = a.count;
     opts.opsPerSequence = a.ops;
     opts.outDir = a.outDir;
+    opts.maxShrink = a.maxShrink;
     opts.profile = profileOrExit(a.profile.value_or("host"));
     const host::FuzzSummary sum = host::runDifferential(opts, [](const std::string& line) {
         std::fprintf(stderr, "%s\n", line.c_str());

@@ -297,9 +297,10 @@ FuzzSummary runDifferential(const FuzzOptions& options, const std::function<void
             continue;
         }
         ++sum.failed;
-        log("seed " + std::to_string(seed) + ": " + std::to_string(diffs.size()) + " difference(s) [" + signature
-            + "], shrinking");
-        const std::string shrunk = shrinkSequence(text, options.profile, signature);
+        const bool shrink = sum.failed <= options.maxShrink;
+        log("seed " + std::to_string(seed) + ": " + std::to_string(diffs.size()) + " difference(s) [" + signature + "]"
+            + (shrink ? ", shrinking" : ""));
+        const std::string shrunk = shrink ? shrinkSequence(text, options.profile, signature) : text;
         std::filesystem::create_directories(options.outDir);
         const std::string path = options.outDir + "/fuzz-" + std::to_string(seed) + ".vlab";
         std::ofstream out(path);
