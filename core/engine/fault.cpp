@@ -115,13 +115,13 @@ FaultResult anonFault(OpContext& c, Vma& v, Addr addr, bool write)
     }
     if (!write) {
         setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Present, Pte::Kind::ZeroPage, false });
-        c.trace.step("do_anonymous_page", "maps the shared zero page at " + hexAddr(addr),
-                     "a read fault on private anonymous memory needs no page of its own (and no anon_vma)");
+        c.trace.pageStep("do_anonymous_page", "maps the shared zero page", "maps the shared zero page", addr,
+                         "a read fault on private anonymous memory needs no page of its own (and no anon_vma)");
         return FaultResult::Ok;
     }
     anonVmaPrepare(c, v);
     setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Present, Pte::Kind::Anon, false });
-    c.trace.step("do_anonymous_page", "maps a new zeroed anonymous page at " + hexAddr(addr), "a write fault on private anonymous memory");
+    c.trace.pageStep("do_anonymous_page", "maps a new zeroed anonymous page", "maps new zeroed anonymous pages", addr, "a write fault on private anonymous memory");
     return FaultResult::Ok;
 }
 
@@ -138,19 +138,20 @@ FaultResult fileFault(OpContext& c, Vma& v, Addr addr, bool write)
         faultAround(c, v, *f, addr);
         if (!ptAt(c.mm, addr)) {
             setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Present, Pte::Kind::File, false });
-            c.trace.step("do_read_fault", "maps page-cache page " + hexAddr(idx) + " at " + hexAddr(addr));
+            c.trace.pageStep("do_read_fault", "maps a page-cache page", "maps page-cache pages", addr);
         }
         return FaultResult::Ok;
     }
     if (v.vm_flags & VM_SHARED) {
         setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Present, Pte::Kind::File, false });
-        c.trace.step("do_shared_fault", "maps page-cache page " + hexAddr(idx) + " writable at " + hexAddr(addr), "a write to a shared file mapping writes the page cache");
+        c.trace.pageStep("do_shared_fault", "maps a page-cache page writable", "maps page-cache pages writable", addr, "a write to a shared file mapping writes the page cache");
         return FaultResult::Ok;
     }
     anonVmaPrepare(c, v);
     setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Present, Pte::Kind::Anon, false });
-    c.trace.step("do_cow_fault", "copies file page " + hexAddr(idx) + " into a new anonymous page at " + hexAddr(addr),
-                 "a write to a private file mapping gets a private copy");
+    c.trace.pageStep("do_cow_fault", "copies a file page into a new anonymous page",
+                         "copies file pages into new anonymous pages", addr,
+                     "a write to a private file mapping gets a private copy");
     return FaultResult::Ok;
 }
 
@@ -183,10 +184,8 @@ FaultResult handleFault(OpContext& c, Addr addr, bool write)
         anonVmaPrepare(c, *v);
         const bool fromZero = pte->kind == Pte::Kind::ZeroPage;
         setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Present, Pte::Kind::Anon, false });
-        c.trace.step("do_wp_page",
-                     fromZero ? "replaces the zero page at " + hexAddr(addr) + " with a new anonymous page"
-                              : "copies the file page at " + hexAddr(addr) + " into a new anonymous page",
-                     "a write to a read-only page of a private mapping breaks COW");
+        c.trace.pageStep("do_wp_page", fromZero ? "replaces the zero page with a new anonymous page" : "copies a file page into a new anonymous page",
+                         fromZero ? "replaces zero pages with new anonymous pages" : "copies file pages into new anonymous pages", addr, "a write to a read-only page of a private mapping breaks COW");
         return FaultResult::Ok;
     }
     return v->isAnonymous() ? anonFault(c, *v, addr, write) : fileFault(c, *v, addr, write);

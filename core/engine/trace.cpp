@@ -32,6 +32,30 @@ TraceStep& Tracer::step(std::string kernelFn, std::string what, std::string rule
     return m_trace.steps.back();
 }
 
+TraceStep& Tracer::pageStep(std::string kernelFn, const std::string& one, const std::string& many, Addr page,
+                            std::string rule)
+{
+    auto describe = [&](Addr from, Addr to) {
+        return to - from == pageSize ? one + " at " + hexAddr(from)
+                                     : many + " at [" + hexAddr(from) + "-" + hexAddr(to) + ")";
+    };
+    if (!m_trace.steps.empty()) {
+        TraceStep& prev = m_trace.steps.back();
+        if (prev.pagesEnd == page && prev.kernelFn == kernelFn && prev.rule == rule
+            && prev.what == describe(prev.pagesStart, prev.pagesEnd)) {
+            prev.pagesEnd = page + pageSize;
+            prev.what = describe(prev.pagesStart, prev.pagesEnd);
+            if (m_sink)
+                m_sink->back() = *m_world;
+            return prev;
+        }
+    }
+    TraceStep& s = step(std::move(kernelFn), describe(page, page + pageSize), std::move(rule));
+    s.pagesStart = page;
+    s.pagesEnd = page + pageSize;
+    return s;
+}
+
 TraceStep& Tracer::last()
 {
     if (m_trace.steps.empty())

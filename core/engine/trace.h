@@ -26,6 +26,10 @@ struct TraceStep
     std::string what;     // what happens, in our words
     std::string rule;     // the rule that decided, in our words ("" when nothing was decided)
     Lock lock = Lock::None;
+    // The pages a per-page step covers ([pagesStart, pagesEnd), 0 when not per-page): runs
+    // of the same action on consecutive pages are one step.
+    Addr pagesStart = 0;
+    Addr pagesEnd = 0;
     std::vector<VmaId> created; // VMAs by identity (Vma::id)
     std::vector<VmaId> changed;
     std::vector<VmaId> removed;
@@ -52,6 +56,11 @@ public:
     }
 
     TraceStep& step(std::string kernelFn, std::string what, std::string rule = {}, Lock lock = Lock::None);
+    // A step about one page; it joins the previous step when that did the same to the page
+    // before. `one` reads "maps a new anonymous page", `many` "maps new anonymous pages";
+    // the address or range is appended.
+    TraceStep& pageStep(std::string kernelFn, const std::string& one, const std::string& many, Addr page,
+                        std::string rule = {});
     // The step most recently added (adds an empty one if there is none).
     TraceStep& last();
     // The lock the operation holds; steps added later default to it.

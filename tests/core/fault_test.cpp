@@ -111,3 +111,33 @@ TEST(Fault, TruncateZapsPagesBeyondTheNewEnd)
 
 } // namespace
 } // namespace vmalab::test
+
+namespace vmalab::test {
+namespace {
+
+TEST(FaultTrace, ConsecutivePagesShareOneStep)
+{
+    EngineFixture f;
+    f.mmap(0, 8);
+    f.touch(0, 8, true);
+    int anonSteps = 0;
+    for (const TraceStep& s : f.last.steps) {
+        if (s.kernelFn != "do_anonymous_page")
+            continue;
+        ++anonSteps;
+        EXPECT_EQ(s.pagesStart, EngineFixture::at(0));
+        EXPECT_EQ(s.pagesEnd, EngineFixture::at(8));
+    }
+    EXPECT_EQ(anonSteps, 1);
+    f.touch(10, 1, false); // outside any VMA: no page step at all
+    f.mmap(12, 4);
+    f.touch(12, 1, false);
+    f.touch(12, 2, true); // a zero page replaced, then a new page: two different actions
+    int kinds = 0;
+    for (const TraceStep& s : f.last.steps)
+        kinds += s.kernelFn == "do_wp_page" || s.kernelFn == "do_anonymous_page";
+    EXPECT_EQ(kinds, 2);
+}
+
+} // namespace
+} // namespace vmalab::test
