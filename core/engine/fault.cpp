@@ -61,25 +61,35 @@ void fillPageCache(OpContext& c, const Vma& v, File& f, PageOff idx)
 {
     if (f.pageCache.find(idx))
         return;
-    if (f.kind == File::Kind::Shmem || (v.vm_flags & VM_RAND_READ)) {
+    if (f.kind == File::Kind::Shmem) {
         f.pageCache.assign(idx, idx + 1, true);
+        return;
+    }
+    auto fill = [&](PageOff from, PageOff to, const char* rule) {
+        to = std::min(to, f.sizePages());
+        f.pageCache.assign(from, std::max(to, idx + 1), true);
+        c.trace.step("do_sync_mmap_readahead", "reads file pages " + hexAddr(from) + "-" + hexAddr(to) + " into the page cache",
+                     rule);
+    };
+    // The order of these rules was measured on 6.18 (docs/kernel-findings.md).
+    if (v.vm_flags & VM_HUGEPAGE) {
+        const PageOff from = idx & ~PageOff { 511 };
+        fill(from, from + ((v.vm_flags & VM_RAND_READ) ? 512 : 1024),
+             "MADV_HUGEPAGE: read-ahead of whole PMD-sized folios from the aligned 512-page block, even with MADV_RANDOM");
         return;
     }
     const std::uint64_t window = std::max<std::uint64_t>(1, c.profile().machine.readAheadKb / 4);
     if (v.vm_flags & VM_EXEC) {
-        // Measured on 6.18 (docs/kernel-findings.md): executable mappings read ahead from the
-        // faulting page to the end of the VMA, never behind it.
-        const PageOff to = std::min({ idx + window, v.vm_pgoff + v.pages(), f.sizePages() });
-        f.pageCache.assign(idx, to, true);
-        c.trace.step("do_sync_mmap_readahead", "reads file pages " + hexAddr(idx) + "-" + hexAddr(to) + " into the page cache",
-                     "executable mapping: read-ahead runs from the faulting page to the end of the VMA");
+        fill(idx, std::min(idx + window, v.vm_pgoff + v.pages()),
+             "executable mapping: read-ahead runs from the faulting page to the end of the VMA, even with MADV_RANDOM");
+        return;
+    }
+    if (v.vm_flags & VM_RAND_READ) {
+        f.pageCache.assign(idx, idx + 1, true);
         return;
     }
     const PageOff from = idx > window / 2 ? idx - window / 2 : 0;
-    const PageOff to = std::min(from + window, f.sizePages());
-    f.pageCache.assign(from, to, true);
-    c.trace.step("do_sync_mmap_readahead", "reads file pages " + hexAddr(from) + "-" + hexAddr(to) + " into the page cache",
-                 "read-around: a window of read_ahead_kb centred on the faulting page");
+    fill(from, from + window, "read-around: a window of read_ahead_kb centred on the faulting page");
 }
 
 // do_fault_around() + filemap_map_pages(): map the cached pages of the 16-page block
@@ -130,6 +140,10 @@ FaultResult fileFault(OpContext& c, Vma& v, Addr addr, bool write)
     File* f = c.world.file(v.vm_file);
     const PageOff idx = v.pgoffAt(addr);
     if (idx >= f->sizePages()) {
+        // do_read_fault() tries fault-around before ->fault() finds the page beyond EOF, so
+        // cached neighbours inside the file get mapped first.
+        if (!write)
+            faultAround(c, v, *f, addr);
         c.trace.step("filemap_fault", "page " + hexAddr(idx) + " of the file lies beyond its end", "an access beyond EOF: SIGBUS");
         return FaultResult::Bus;
     }

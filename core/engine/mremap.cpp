@@ -122,6 +122,9 @@ void copyVma(OpContext& c, const Remap& r)
     p.anonVmaChain = src.anonVmaChain;
     p.uffd_ctx = src.uffd_ctx;
     p.anon_name = src.anon_name;
+    // The source VMA is what the kernel calls copied_from: an anon_vma it inherited through
+    // fork may not be handed to a neighbour without one.
+    p.middle = &src;
     if (src.isAnonymous() && src.anon_vma == noAnonVma) {
         p.pgoff = r.newAddr >> pageShift;
         c.trace.step("copy_vma", "the moved range takes pgoff " + hexAddr(p.pgoff) + " of its new address",
@@ -232,7 +235,6 @@ std::int64_t expandVma(OpContext& c, Remap r)
         p.anonVmaChain = v.anonVmaChain;
         p.uffd_ctx = v.uffd_ctx;
         p.anon_name = v.anon_name;
-        p.middle = &v;
         c.trace.step("vrm_can_expand_in_place", "grows " + describeVma(v) + " in place to " + hexAddr(end),
                      "the old range ends at the VMA's end and nothing is mapped after it");
         if (!mergeNewRange(c, p, false))
@@ -257,7 +259,7 @@ std::int64_t remapMove(OpContext& c, const Remap& whole)
     Addr target = whole.newAddr;
     Addr lastEnd = 0;
     Addr cursor = start;
-    for (;;) {
+    while (cursor < end) {
         const Vma* v = c.mm.findVma(cursor);
         if (!v || v->vm_start >= end)
             break;

@@ -1,4 +1,4 @@
-add_library(vmalab_engine STATIC
+list(APPEND VMALAB_CORE_SOURCES
     engine/abi.h
     engine/fault.cpp engine/fault.h
     engine/history.cpp engine/history.h
@@ -18,4 +18,3 @@ add_library(vmalab_engine STATIC
     engine/vma_merge.cpp engine/vma_merge.h
     engine/world.cpp engine/world.h
 )
-target_link_libraries(vmalab_engine PUBLIC vmalab_lang vmalab_base PRIVATE vmalab_warnings)

@@ -1,4 +1,4 @@
-add_library(vmalab_report STATIC
+list(APPEND VMALAB_CORE_SOURCES
     report/ascii.cpp report/ascii.h
     report/check.cpp report/check.h
     report/emit.cpp report/emit.h
@@ -6,4 +6,3 @@ add_library(vmalab_report STATIC
     report/run_json.cpp report/run_json.h
     report/window.cpp report/window.h
 )
-target_link_libraries(vmalab_report PUBLIC vmalab_lang vmalab_base PRIVATE vmalab_warnings)

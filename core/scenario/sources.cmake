@@ -1,6 +1,6 @@
-# vmalab_lang: the scenario language (core/scenario/): constants, calls, lexer, parser,
+# The scenario language (core/scenario/): constants, calls, lexer, parser,
 # checker, printer, interpreter. Included from core/CMakeLists.txt, so paths start at core/.
-add_library(vmalab_lang STATIC
+list(APPEND VMALAB_CORE_SOURCES
     scenario/ast.h
     scenario/backend.h
     scenario/outcome.h
@@ -12,4 +12,3 @@ add_library(vmalab_lang STATIC
     scenario/printer.cpp scenario/printer.h
     scenario/uapi.cpp scenario/uapi.h
 )
-target_link_libraries(vmalab_lang PUBLIC vmalab_base PRIVATE vmalab_warnings)
