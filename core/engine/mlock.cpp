@@ -11,11 +11,6 @@ namespace {
 
 constexpr std::int64_t MLOCK_ONFAULT = 0x01;
 
-std::int64_t fail(OpContext& c, const char* fn, std::int64_t err, std::string why)
-{
-    c.trace.step(fn, "refused", std::move(why));
-    return err;
-}
 
 // mlock_fixup(): special, hugetlb and droppable mappings are skipped without an error; the
 // others get the new lock flags through vma_modify_flags(). Returns the end of the VMA that
@@ -42,17 +37,17 @@ std::int64_t mlockFixup(OpContext& c, Addr vmaStart, Addr start, Addr end, VmFla
 std::int64_t applyLockFlags(OpContext& c, Addr start, Addr end, VmFlags lockFlags)
 {
     if (end < start)
-        return fail(c, "apply_vma_lock_flags", -EINVAL, "the range wraps around the address space: -EINVAL");
+        return refuseCall(c, "apply_vma_lock_flags", -EINVAL, "the range wraps around the address space: -EINVAL");
     if (end == start)
         return 0;
     const Vma* first = c.mm.vmaAt(start);
     if (!first)
-        return fail(c, "apply_vma_lock_flags", -ENOMEM, "no VMA contains the start: -ENOMEM");
+        return refuseCall(c, "apply_vma_lock_flags", -ENOMEM, "no VMA contains the start: -ENOMEM");
     Addr tmp = first->vm_start;
     Addr nstart = start;
     for (const Vma* v = first; v && v->vm_start < end; v = c.mm.findVma(tmp)) {
         if (v->vm_start != tmp)
-            return fail(c, "apply_vma_lock_flags", -ENOMEM,
+            return refuseCall(c, "apply_vma_lock_flags", -ENOMEM,
                         "a hole before " + describeVma(*v) + ": -ENOMEM, and the VMAs before it keep their new flags");
         const VmFlags newFlags = (v->vm_flags & ~VM_LOCKED_MASK) | lockFlags;
         const std::int64_t r = mlockFixup(c, v->vm_start, nstart, std::min(v->vm_end, end), newFlags);
@@ -62,7 +57,7 @@ std::int64_t applyLockFlags(OpContext& c, Addr start, Addr end, VmFlags lockFlag
         nstart = tmp;
     }
     if (tmp < end)
-        return fail(c, "apply_vma_lock_flags", -ENOMEM, "the range ends in a hole: -ENOMEM");
+        return refuseCall(c, "apply_vma_lock_flags", -ENOMEM, "the range ends in a hole: -ENOMEM");
     return 0;
 }
 
@@ -72,7 +67,7 @@ std::int64_t doMlock(OpContext& c, Addr start, std::uint64_t len, std::int64_t f
 {
     const char* fn = hasFlags ? "mlock2" : "do_mlock";
     if (hasFlags && (flags & ~MLOCK_ONFAULT))
-        return fail(c, fn, -EINVAL, "unknown mlock2 flags: -EINVAL");
+        return refuseCall(c, fn, -EINVAL, "unknown mlock2 flags: -EINVAL");
     // The start is rounded down and the length grows to cover it: an unaligned start is fine.
     len = pageAlignUp(len + (start & (pageSize - 1)));
     start = pageAlignDown(start);
@@ -83,9 +78,9 @@ std::int64_t doMlock(OpContext& c, Addr start, std::uint64_t len, std::int64_t f
     c.trace.holding(Lock::MmapRead);
     const int err = mmPopulate(c, start, start + len, false);
     if (err == -EFAULT)
-        return fail(c, "__mlock_posix_error_return", -ENOMEM, "population failed (-EFAULT), which mlock reports as -ENOMEM; the VMAs stay locked");
+        return refuseCall(c, "__mlock_posix_error_return", -ENOMEM, "population failed (-EFAULT), which mlock reports as -ENOMEM; the VMAs stay locked");
     if (err == -ENOMEM)
-        return fail(c, "__mlock_posix_error_return", -EAGAIN, "population ran out of memory, which mlock reports as -EAGAIN");
+        return refuseCall(c, "__mlock_posix_error_return", -EAGAIN, "population ran out of memory, which mlock reports as -EAGAIN");
     return err;
 }
 

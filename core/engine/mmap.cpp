@@ -119,11 +119,6 @@ bool enoughMemory(const OpContext& c, std::uint64_t pages)
     return pages <= (m.memTotalKb + m.swapTotalKb) / 4;
 }
 
-std::int64_t fail(OpContext& c, const char* fn, std::int64_t err, std::string why)
-{
-    c.trace.step(fn, "refused", std::move(why));
-    return err;
-}
 
 } // namespace
 
@@ -132,23 +127,23 @@ std::int64_t doMmap(OpContext& c, Addr addr, std::uint64_t len, std::int64_t pro
 {
     c.trace.holding(Lock::MmapWrite);
     if (off & (pageSize - 1))
-        return fail(c, "ksys_mmap_pgoff", -EINVAL, "the offset is not page aligned: -EINVAL");
+        return refuseCall(c, "ksys_mmap_pgoff", -EINVAL, "the offset is not page aligned: -EINVAL");
     FileId fileId = noFile;
     if (!(flags & MAP_ANONYMOUS)) {
         auto it = c.mm.fds.find(static_cast<int>(fd));
         if (fd < 0 || fd > 0x7fffffff || it == c.mm.fds.end())
-            return fail(c, "ksys_mmap_pgoff", -EBADF, "not MAP_ANONYMOUS and fd " + std::to_string(fd) + " is not open: -EBADF");
+            return refuseCall(c, "ksys_mmap_pgoff", -EBADF, "not MAP_ANONYMOUS and fd " + std::to_string(fd) + " is not open: -EBADF");
         fileId = it->second;
         if (flags & MAP_HUGETLB)
-            return fail(c, "ksys_mmap_pgoff", -EINVAL, "MAP_HUGETLB on a file that is not on hugetlbfs: -EINVAL");
+            return refuseCall(c, "ksys_mmap_pgoff", -EINVAL, "MAP_HUGETLB on a file that is not on hugetlbfs: -EINVAL");
     } else if (flags & MAP_HUGETLB) {
-        return fail(c, "hugetlb_file_setup", -ENOMEM, "no huge pages are reserved (the model has no hugetlb pool): -ENOMEM");
+        return refuseCall(c, "hugetlb_file_setup", -ENOMEM, "no huge pages are reserved (the model has no hugetlb pool): -ENOMEM");
     }
     PageOff pgoff = static_cast<std::uint64_t>(off) >> pageShift;
 
     // do_mmap()
     if (len == 0)
-        return fail(c, "do_mmap", -EINVAL, "the length is 0: -EINVAL");
+        return refuseCall(c, "do_mmap", -EINVAL, "the length is 0: -EINVAL");
     if (flags & MAP_FIXED_NOREPLACE)
         flags |= MAP_FIXED;
     if (!(flags & MAP_FIXED)) {
@@ -158,37 +153,37 @@ std::int64_t doMmap(OpContext& c, Addr addr, std::uint64_t len, std::int64_t pro
     }
     len = pageAlignUp(len);
     if (len == 0)
-        return fail(c, "do_mmap", -ENOMEM, "the length rounded up to pages overflows: -ENOMEM");
+        return refuseCall(c, "do_mmap", -ENOMEM, "the length rounded up to pages overflows: -ENOMEM");
     if (pgoff + (len >> pageShift) < pgoff)
-        return fail(c, "do_mmap", -EOVERFLOW, "the file offset plus the length wraps: -EOVERFLOW");
+        return refuseCall(c, "do_mmap", -EOVERFLOW, "the file offset plus the length wraps: -EOVERFLOW");
     if (c.mm.mapCount() > c.profile().machine.maxMapCount)
-        return fail(c, "do_mmap", -ENOMEM, "the process has more than vm.max_map_count VMAs: -ENOMEM");
+        return refuseCall(c, "do_mmap", -ENOMEM, "the process has more than vm.max_map_count VMAs: -ENOMEM");
 
     // __get_unmapped_area()
     const Addr taskSize = c.mm.task_size;
     if (len > taskSize)
-        return fail(c, "__get_unmapped_area", -ENOMEM, "the length exceeds TASK_SIZE: -ENOMEM");
+        return refuseCall(c, "__get_unmapped_area", -ENOMEM, "the length exceeds TASK_SIZE: -ENOMEM");
     const File* file = c.world.file(fileId);
     if (flags & MAP_FIXED) {
         if (len > taskSize - c.profile().machine.mmapMinAddr)
-            return fail(c, "arch_get_unmapped_area_topdown", -ENOMEM, "the length exceeds the usable address space: -ENOMEM");
+            return refuseCall(c, "arch_get_unmapped_area_topdown", -ENOMEM, "the length exceeds the usable address space: -ENOMEM");
     } else {
         const bool anonThp = !file && !(flags & MAP_SHARED) && addr == 0 && (len % pmdSize) == 0;
         const bool fileThp = file && file->kind == File::Kind::Regular && !c.profile().machine.tmpIsTmpfs
             && len >= pmdSize;
         const Placement place = findPlace(c, addr, len, file ? pgoff : 0, anonThp || fileThp);
         if (place.addr < 0)
-            return fail(c, "vm_unmapped_area", place.addr, place.how + ": -ENOMEM");
+            return refuseCall(c, "vm_unmapped_area", place.addr, place.how + ": -ENOMEM");
         c.trace.step("get_unmapped_area", "places the mapping at " + hexAddr(place.addr), place.how);
         addr = static_cast<Addr>(place.addr);
     }
     if (addr > taskSize - len)
-        return fail(c, "__get_unmapped_area", -ENOMEM, "the range ends beyond TASK_SIZE: -ENOMEM");
+        return refuseCall(c, "__get_unmapped_area", -ENOMEM, "the range ends beyond TASK_SIZE: -ENOMEM");
     if (addr & (pageSize - 1))
-        return fail(c, "__get_unmapped_area", -EINVAL, "MAP_FIXED with an address that is not page aligned: -EINVAL");
+        return refuseCall(c, "__get_unmapped_area", -EINVAL, "MAP_FIXED with an address that is not page aligned: -EINVAL");
     const Addr end = addr + len;
     if ((flags & MAP_FIXED_NOREPLACE) && c.mm.anyVmaIn(addr, end))
-        return fail(c, "do_mmap", -EEXIST, "MAP_FIXED_NOREPLACE and the range overlaps an existing VMA: -EEXIST");
+        return refuseCall(c, "do_mmap", -EEXIST, "MAP_FIXED_NOREPLACE and the range overlaps an existing VMA: -EEXIST");
 
     VmFlags vmFlags = protToVmFlags(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
     if (flags & MAP_GROWSDOWN)
@@ -204,34 +199,34 @@ std::int64_t doMmap(OpContext& c, Addr addr, std::uint64_t len, std::int64_t pro
         // file_mmap_ok(): offset + length must stay within MAX_LFS_FILESIZE (LLONG_MAX).
         constexpr std::uint64_t maxFileSize = 0x7fffffffffffffffull;
         if (len > maxFileSize || pgoff > (maxFileSize - len) >> pageShift)
-            return fail(c, "file_mmap_ok", -EOVERFLOW, "the file offset plus the length passes the largest file size: -EOVERFLOW");
+            return refuseCall(c, "file_mmap_ok", -EOVERFLOW, "the file offset plus the length passes the largest file size: -EOVERFLOW");
         if (type == MAP_SHARED) {
             flags &= LEGACY_MAP_MASK;
         }
         if (type == MAP_SHARED || type == MAP_SHARED_VALIDATE) {
             if (type == MAP_SHARED_VALIDATE && (flags & ~LEGACY_MAP_MASK))
-                return fail(c, "do_mmap", -EOPNOTSUPP, "MAP_SHARED_VALIDATE with a flag this file does not support: -EOPNOTSUPP");
+                return refuseCall(c, "do_mmap", -EOPNOTSUPP, "MAP_SHARED_VALIDATE with a flag this file does not support: -EOPNOTSUPP");
             vmFlags |= VM_SHARED | VM_MAYSHARE;
         } else if (type != MAP_PRIVATE) {
-            return fail(c, "do_mmap", -EINVAL, "a file mapping must be MAP_SHARED, MAP_SHARED_VALIDATE or MAP_PRIVATE: -EINVAL");
+            return refuseCall(c, "do_mmap", -EINVAL, "a file mapping must be MAP_SHARED, MAP_SHARED_VALIDATE or MAP_PRIVATE: -EINVAL");
         }
         if (vmFlags & VM_GROWSDOWN)
-            return fail(c, "do_mmap", -EINVAL, "MAP_GROWSDOWN on a file mapping: -EINVAL");
+            return refuseCall(c, "do_mmap", -EINVAL, "MAP_GROWSDOWN on a file mapping: -EINVAL");
     } else {
         if (type == MAP_SHARED) {
             if (vmFlags & VM_GROWSDOWN)
-                return fail(c, "do_mmap", -EINVAL, "MAP_GROWSDOWN on a shared anonymous mapping: -EINVAL");
+                return refuseCall(c, "do_mmap", -EINVAL, "MAP_GROWSDOWN on a shared anonymous mapping: -EINVAL");
             pgoff = 0;
             vmFlags |= VM_SHARED | VM_MAYSHARE;
         } else if (type == MAP_DROPPABLE || type == MAP_PRIVATE) {
             if (type == MAP_DROPPABLE) {
                 if ((flags & MAP_LOCKED) || (vmFlags & VM_GROWSDOWN))
-                    return fail(c, "do_mmap", -EINVAL, "MAP_DROPPABLE cannot be locked or grow down: -EINVAL");
+                    return refuseCall(c, "do_mmap", -EINVAL, "MAP_DROPPABLE cannot be locked or grow down: -EINVAL");
                 vmFlags |= VM_DROPPABLE | VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP;
             }
             pgoff = addr >> pageShift;
         } else {
-            return fail(c, "do_mmap", -EINVAL, "an anonymous mapping must be MAP_SHARED or MAP_PRIVATE: -EINVAL");
+            return refuseCall(c, "do_mmap", -EINVAL, "an anonymous mapping must be MAP_SHARED or MAP_PRIVATE: -EINVAL");
         }
     }
     if ((flags & MAP_NORESERVE) && c.profile().machine.overcommitMemory != 2)
@@ -247,7 +242,7 @@ std::int64_t doMmap(OpContext& c, Addr addr, std::uint64_t len, std::int64_t pro
     const bool accountable = (vmFlags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) == VM_WRITE;
     if (accountable) {
         if (!enoughMemory(c, len >> pageShift))
-            return fail(c, "security_vm_enough_memory_mm", -ENOMEM, "overcommit refuses to commit more than RAM + swap: -ENOMEM");
+            return refuseCall(c, "security_vm_enough_memory_mm", -ENOMEM, "overcommit refuses to commit more than RAM + swap: -ENOMEM");
         vmFlags |= VM_ACCOUNT;
     }
     if (c.profile().machine.softDirty)
@@ -324,10 +319,10 @@ std::int64_t doMunmap(OpContext& c, Addr start, std::uint64_t len)
     c.trace.holding(Lock::MmapWrite);
     const Addr taskSize = c.mm.task_size;
     if ((start & (pageSize - 1)) || start > taskSize || len > taskSize - start)
-        return fail(c, "do_vmi_munmap", -EINVAL, "the start is not page aligned or the range leaves the address space: -EINVAL");
+        return refuseCall(c, "do_vmi_munmap", -EINVAL, "the start is not page aligned or the range leaves the address space: -EINVAL");
     const Addr end = start + pageAlignUp(len);
     if (end == start)
-        return fail(c, "do_vmi_munmap", -EINVAL, "the length is 0: -EINVAL");
+        return refuseCall(c, "do_vmi_munmap", -EINVAL, "the length is 0: -EINVAL");
     if (!c.mm.anyVmaIn(start, end)) {
         c.trace.step("do_vmi_munmap", "nothing is mapped in " + describeRange(start, end), "unmapping a hole succeeds");
         return 0;

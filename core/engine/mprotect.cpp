@@ -12,11 +12,6 @@ using namespace abi;
 
 namespace {
 
-std::int64_t fail(OpContext& c, const char* fn, std::int64_t err, std::string why)
-{
-    c.trace.step(fn, "refused", std::move(why));
-    return err;
-}
 
 // mprotect_fixup(): the accounting rule, then vma_modify_flags(). Returns the start of the
 // VMA that covers [start, end) afterwards, or -errno.
@@ -56,9 +51,9 @@ std::int64_t doMprotect(OpContext& c, Addr start, std::uint64_t len, std::int64_
     const std::int64_t grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
     prot &= ~(PROT_GROWSDOWN | PROT_GROWSUP);
     if (grows == (PROT_GROWSDOWN | PROT_GROWSUP))
-        return fail(c, "do_mprotect_pkey", -EINVAL, "PROT_GROWSDOWN and PROT_GROWSUP together: -EINVAL");
+        return refuseCall(c, "do_mprotect_pkey", -EINVAL, "PROT_GROWSDOWN and PROT_GROWSUP together: -EINVAL");
     if (start & (pageSize - 1))
-        return fail(c, "do_mprotect_pkey", -EINVAL, "the start is not page aligned: -EINVAL");
+        return refuseCall(c, "do_mprotect_pkey", -EINVAL, "the start is not page aligned: -EINVAL");
     if (len == 0) {
         c.trace.step("do_mprotect_pkey", "nothing to do", "the length is 0");
         return 0;
@@ -66,19 +61,19 @@ std::int64_t doMprotect(OpContext& c, Addr start, std::uint64_t len, std::int64_
     len = pageAlignUp(len);
     Addr end = start + len;
     if (end <= start)
-        return fail(c, "do_mprotect_pkey", -ENOMEM, "the range wraps around the address space: -ENOMEM");
+        return refuseCall(c, "do_mprotect_pkey", -ENOMEM, "the range wraps around the address space: -ENOMEM");
     if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM))
-        return fail(c, "arch_validate_prot", -EINVAL, "unknown protection bits: -EINVAL");
+        return refuseCall(c, "arch_validate_prot", -EINVAL, "unknown protection bits: -EINVAL");
 
     const Vma* first = c.mm.findVma(start);
     if (!first || first->vm_start >= end)
-        return fail(c, "do_mprotect_pkey", -ENOMEM, "no VMA in the range: -ENOMEM");
+        return refuseCall(c, "do_mprotect_pkey", -ENOMEM, "no VMA in the range: -ENOMEM");
     if (grows & PROT_GROWSDOWN) {
         if (!(first->vm_flags & VM_GROWSDOWN))
-            return fail(c, "do_mprotect_pkey", -EINVAL, "PROT_GROWSDOWN on a VMA that does not grow down: -EINVAL");
+            return refuseCall(c, "do_mprotect_pkey", -EINVAL, "PROT_GROWSDOWN on a VMA that does not grow down: -EINVAL");
         start = first->vm_start;
     } else if (first->vm_start > start) {
-        return fail(c, "do_mprotect_pkey", -ENOMEM, "the range starts in a hole: -ENOMEM");
+        return refuseCall(c, "do_mprotect_pkey", -ENOMEM, "the range starts in a hole: -ENOMEM");
     }
 
     VmFlags protFlags = 0;

@@ -13,11 +13,6 @@ namespace {
 
 constexpr std::int64_t MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;
 
-std::int64_t fail(OpContext& c, const char* fn, std::int64_t err, std::string why)
-{
-    c.trace.step(fn, "refused", std::move(why));
-    return err;
-}
 
 // One mremap request as the kernel's struct vma_remap_struct carries it: the source range,
 // the new length and where it goes.
@@ -48,27 +43,27 @@ std::int64_t checkPrepVma(OpContext& c, const Remap& r, bool* populate)
 {
     const Vma* v = c.mm.vmaAt(r.addr);
     if (!v)
-        return fail(c, "check_prep_vma", -EFAULT, "no VMA contains the old address: -EFAULT");
+        return refuseCall(c, "check_prep_vma", -EFAULT, "no VMA contains the old address: -EFAULT");
     // A shrink or a same-size resize in place maps nothing new and checks nothing more, so the
     // old range may run past the VMA's end (even over holes).
     if (!r.expands() && !r.impliesNewAddr())
         return 0;
     if (r.oldLen == 0 && !(v->vm_flags & (VM_SHARED | VM_MAYSHARE)))
-        return fail(c, "check_prep_vma", -EINVAL, "old_len 0 duplicates a mapping, which only shared mappings allow: -EINVAL");
+        return refuseCall(c, "check_prep_vma", -EINVAL, "old_len 0 duplicates a mapping, which only shared mappings allow: -EINVAL");
     if ((r.flags & MREMAP_DONTUNMAP) && (v->vm_flags & (VM_DONTEXPAND | VM_PFNMAP)))
-        return fail(c, "check_prep_vma", -EINVAL, "MREMAP_DONTUNMAP of a VM_DONTEXPAND or VM_PFNMAP mapping: -EINVAL");
+        return refuseCall(c, "check_prep_vma", -EINVAL, "MREMAP_DONTUNMAP of a VM_DONTEXPAND or VM_PFNMAP mapping: -EINVAL");
     const std::uint64_t copied = r.shrinks() ? r.newLen : r.oldLen;
     if (copied > v->vm_end - r.addr)
-        return fail(c, "check_prep_vma", -EFAULT, "the old range runs past the end of " + describeVma(*v) + ": -EFAULT");
+        return refuseCall(c, "check_prep_vma", -EFAULT, "the old range runs past the end of " + describeVma(*v) + ": -EFAULT");
     if (r.newLen <= copied)
         return 0;
     if (v->vm_flags & VM_LOCKED)
         *populate = true;
     const PageOff pgoff = v->pgoffAt(r.addr);
     if (pgoff + (r.newLen >> pageShift) < pgoff)
-        return fail(c, "check_prep_vma", -EINVAL, "the file offset of the grown mapping wraps: -EINVAL");
+        return refuseCall(c, "check_prep_vma", -EINVAL, "the file offset of the grown mapping wraps: -EINVAL");
     if (v->vm_flags & (VM_DONTEXPAND | VM_PFNMAP))
-        return fail(c, "check_prep_vma", -EFAULT, "a VM_DONTEXPAND or VM_PFNMAP mapping cannot grow: -EFAULT");
+        return refuseCall(c, "check_prep_vma", -EFAULT, "a VM_DONTEXPAND or VM_PFNMAP mapping cannot grow: -EFAULT");
     return 0;
 }
 
@@ -147,12 +142,12 @@ void copyVma(OpContext& c, const Remap& r)
 std::int64_t moveVma(OpContext& c, const Remap& r)
 {
     if (c.mm.mapCount() + 2 > c.profile().machine.maxMapCount)
-        return fail(c, "prep_move_vma", -ENOMEM, "the move could need two more VMAs than vm.max_map_count allows: -ENOMEM");
+        return refuseCall(c, "prep_move_vma", -ENOMEM, "the move could need two more VMAs than vm.max_map_count allows: -ENOMEM");
     const Vma& src = *c.mm.vmaAt(r.addr);
     if (src.vm_flags & VM_ACCOUNT) {
         const std::uint64_t charged = (r.flags & MREMAP_DONTUNMAP) ? r.newLen : r.delta();
         if (!enoughMemory(c, charged >> pageShift))
-            return fail(c, "vrm_calc_charge", -ENOMEM, "overcommit refuses the charge: -ENOMEM");
+            return refuseCall(c, "vrm_calc_charge", -ENOMEM, "overcommit refuses the charge: -ENOMEM");
     }
     const Addr srcStart = src.vm_start, srcEnd = src.vm_end;
     copyVma(c, r);
@@ -192,20 +187,20 @@ std::int64_t mremapTo(OpContext& c, Remap r)
                 return err;
         }
         if (!c.mm.vmaAt(r.addr))
-            return fail(c, "mremap_to", -EFAULT, "the source is gone after unmapping the target: -EFAULT");
+            return refuseCall(c, "mremap_to", -EFAULT, "the source is gone after unmapping the target: -EFAULT");
     }
     if (r.shrinks()) {
         c.trace.step("shrink_vma", "unmaps the tail " + describeRange(r.addr + r.newLen, r.addr + r.oldLen), "the mapping shrinks before it moves");
         if (int err = unmapRange(c, r.addr + r.newLen, r.addr + r.oldLen))
             return err;
         if (!c.mm.vmaAt(r.addr))
-            return fail(c, "shrink_vma", -EFAULT, "the source is gone after the shrink: -EFAULT");
+            return refuseCall(c, "shrink_vma", -EFAULT, "the source is gone after the shrink: -EFAULT");
         r.oldLen = r.newLen;
     }
     if (!(r.flags & MREMAP_FIXED)) {
         const std::int64_t place = placeMove(c, (r.flags & MREMAP_DONTUNMAP) ? r.newAddr : 0, r.newLen);
         if (place < 0)
-            return fail(c, "get_unmapped_area", place, "no gap fits the new length: -ENOMEM");
+            return refuseCall(c, "get_unmapped_area", place, "no gap fits the new length: -ENOMEM");
         r.newAddr = static_cast<Addr>(place);
         c.trace.step("get_unmapped_area", "places the moved mapping at " + hexAddr(r.newAddr),
                      (r.flags & MREMAP_DONTUNMAP) ? "the hint if free, else the highest gap that fits" : "the highest gap that fits");
@@ -224,7 +219,7 @@ std::int64_t expandVma(OpContext& c, Remap r)
     const bool room = end > v.vm_end && end <= c.mm.task_size && !c.mm.anyVmaIn(v.vm_end, end);
     if (atEnd && room) {
         if ((v.vm_flags & VM_ACCOUNT) && !enoughMemory(c, r.delta() >> pageShift))
-            return fail(c, "vrm_calc_charge", -ENOMEM, "overcommit refuses the charge: -ENOMEM");
+            return refuseCall(c, "vrm_calc_charge", -ENOMEM, "overcommit refuses the charge: -ENOMEM");
         ProposedRange p;
         p.start = v.vm_end;
         p.end = end;
@@ -238,11 +233,11 @@ std::int64_t expandVma(OpContext& c, Remap r)
         c.trace.step("vrm_can_expand_in_place", "grows " + describeVma(v) + " in place to " + hexAddr(end),
                      "the old range ends at the VMA's end and nothing is mapped after it");
         if (!mergeNewRange(c, p, false))
-            return fail(c, "vma_merge_extend", -ENOMEM, "the VMA cannot be extended: -ENOMEM");
+            return refuseCall(c, "vma_merge_extend", -ENOMEM, "the VMA cannot be extended: -ENOMEM");
         return static_cast<std::int64_t>(r.addr);
     }
     if (!(r.flags & MREMAP_MAYMOVE))
-        return fail(c, "expand_vma", -ENOMEM,
+        return refuseCall(c, "expand_vma", -ENOMEM,
                     std::string(atEnd ? "something is mapped after the VMA" : "the old range does not end at the VMA's end")
                         + " and MREMAP_MAYMOVE is not given: -ENOMEM");
     return mremapTo(c, r);
@@ -264,14 +259,14 @@ std::int64_t remapMove(OpContext& c, const Remap& whole)
         if (!v || v->vm_start >= end)
             break;
         if (!seen && start < v->vm_start)
-            return fail(c, "remap_move", -EFAULT, "the range starts in a hole: -EFAULT");
+            return refuseCall(c, "remap_move", -EFAULT, "the range starts in a hole: -EFAULT");
         Remap r = whole;
         r.addr = std::max(v->vm_start, start);
         r.oldLen = r.newLen = std::min(end, v->vm_end) - r.addr;
         r.newAddr = target + (seen ? v->vm_start - lastEnd : 0);
         lastEnd = v->vm_end;
         if (v->uffd_ctx != noUffdCtx && (seen || v->vm_end < end))
-            return fail(c, "remap_move", -EFAULT, "a userfaultfd-registered VMA cannot move together with others: -EFAULT");
+            return refuseCall(c, "remap_move", -EFAULT, "a userfaultfd-registered VMA cannot move together with others: -EFAULT");
         if (seen)
             c.trace.step("remap_move", "next piece " + describeRange(r.addr, r.addr + r.oldLen) + " goes to " + hexAddr(r.newAddr),
                          "a move of several VMAs keeps the gaps between them");
@@ -298,26 +293,26 @@ std::int64_t doMremap(OpContext& c, Addr addr, std::uint64_t oldLen, std::uint64
     const Addr taskSize = c.mm.task_size;
     Remap r { addr, pageAlignUp(oldLen), pageAlignUp(newLen), flags, newAddr };
     if (flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP))
-        return fail(c, "check_mremap_params", -EINVAL, "unknown flags: -EINVAL");
+        return refuseCall(c, "check_mremap_params", -EINVAL, "unknown flags: -EINVAL");
     if (addr & (pageSize - 1))
-        return fail(c, "check_mremap_params", -EINVAL, "the old address is not page aligned: -EINVAL");
+        return refuseCall(c, "check_mremap_params", -EINVAL, "the old address is not page aligned: -EINVAL");
     if (r.newLen == 0 || r.newLen > taskSize)
-        return fail(c, "check_mremap_params", -EINVAL, "the new length is 0 (after rounding) or beyond TASK_SIZE: -EINVAL");
+        return refuseCall(c, "check_mremap_params", -EINVAL, "the new length is 0 (after rounding) or beyond TASK_SIZE: -EINVAL");
     if (r.impliesNewAddr()) {
         if (r.newAddr > taskSize - r.newLen)
-            return fail(c, "check_mremap_params", -EINVAL, "the new range leaves the address space: -EINVAL");
+            return refuseCall(c, "check_mremap_params", -EINVAL, "the new range leaves the address space: -EINVAL");
         if (r.newAddr & (pageSize - 1))
-            return fail(c, "check_mremap_params", -EINVAL, "the new address is not page aligned: -EINVAL");
+            return refuseCall(c, "check_mremap_params", -EINVAL, "the new address is not page aligned: -EINVAL");
         if (!(flags & MREMAP_MAYMOVE))
-            return fail(c, "check_mremap_params", -EINVAL, "MREMAP_FIXED and MREMAP_DONTUNMAP need MREMAP_MAYMOVE: -EINVAL");
+            return refuseCall(c, "check_mremap_params", -EINVAL, "MREMAP_FIXED and MREMAP_DONTUNMAP need MREMAP_MAYMOVE: -EINVAL");
         if ((flags & MREMAP_DONTUNMAP) && r.oldLen != r.newLen)
-            return fail(c, "check_mremap_params", -EINVAL, "MREMAP_DONTUNMAP cannot resize: -EINVAL");
+            return refuseCall(c, "check_mremap_params", -EINVAL, "MREMAP_DONTUNMAP cannot resize: -EINVAL");
         if (r.addr + r.oldLen > r.newAddr && r.newAddr + r.newLen > r.addr)
-            return fail(c, "check_mremap_params", -EINVAL, "the old and new ranges overlap: -EINVAL");
+            return refuseCall(c, "check_mremap_params", -EINVAL, "the old and new ranges overlap: -EINVAL");
     }
     c.trace.holding(Lock::MmapWrite);
     if (c.mm.mapCount() + 4 > c.profile().machine.maxMapCount)
-        return fail(c, "check_map_count_against_split_early", -ENOMEM,
+        return refuseCall(c, "check_map_count_against_split_early", -ENOMEM,
                     "unmapping and moving could need four more VMAs than vm.max_map_count allows: -ENOMEM");
 
     if ((flags & MREMAP_FIXED) && r.oldLen == r.newLen)

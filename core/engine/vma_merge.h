@@ -34,6 +34,13 @@ struct ProposedRange
     std::uint64_t pages() const { return (end - start) >> pageShift; }
 };
 
+// A refused call's last step says which check refused it; returns the -errno to return.
+inline std::int64_t refuseCall(OpContext& c, const char* kernelFn, std::int64_t err, std::string why)
+{
+    c.trace.step(kernelFn, "refused", std::move(why));
+    return err;
+}
+
 // "#3 [0x1000-0x3000 rw-p]" for traces.
 std::string describeVma(const Vma& v);
 std::string describeRange(Addr start, Addr end);
