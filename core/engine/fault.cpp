@@ -114,7 +114,10 @@ void faultAround(OpContext& c, const Vma& v, const File& f, Addr addr)
 FaultResult anonFault(OpContext& c, Vma& v, Addr addr, bool write)
 {
     const Addr block = addr & ~(pmdSize - 1);
-    if (thpAllowed(c, v) && block >= v.vm_start && block + pmdSize <= v.vm_end) {
+    // A PMD-level fault needs an empty PMD: once any entry (a guard marker, a small page) sits in
+    // the block, a PTE table exists and the fault is served at PTE level (__handle_mm_fault()).
+    if (thpAllowed(c, v) && block >= v.vm_start && block + pmdSize <= v.vm_end
+        && !c.mm.ptes.anyIn(pageIndex(block), pageIndex(block + pmdSize))) {
         anonVmaPrepare(c, v);
         const bool zero = !write && c.profile().machine.thpUseZeroPage;
         setPtes(c.mm, block, block + pmdSize, Pte { PageState::Present, zero ? Pte::Kind::ZeroPage : Pte::Kind::Anon, false });
@@ -144,6 +147,10 @@ FaultResult fileFault(OpContext& c, Vma& v, Addr addr, bool write)
         // cached neighbours inside the file get mapped first.
         if (!write)
             faultAround(c, v, *f, addr);
+        // do_cow_fault() prepares the anon_vma before ->fault() finds the page missing, so a
+        // private write beyond EOF still leaves the VMA with one (it decides later merges).
+        if (write && !(v.vm_flags & VM_SHARED))
+            anonVmaPrepare(c, v);
         c.trace.step("filemap_fault", "page " + hexAddr(idx) + " of the file lies beyond its end", "an access beyond EOF: SIGBUS");
         return FaultResult::Bus;
     }

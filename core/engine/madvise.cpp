@@ -1,5 +1,6 @@
 #include "core/assert.h"
 #include "core/engine/fault.h"
+#include "core/engine/guard.h"
 #include "core/engine/ops.h"
 #include "core/engine/page_table.h"
 #include "core/vm_flags.h"
@@ -304,6 +305,12 @@ std::int64_t pageAdvice(OpContext& c, Addr vmaStart, Addr start, Addr end, std::
                      "the pages leave the page cache and every mapping of them");
         return 0;
     }
+    case MADV_GUARD_INSTALL:
+        return guardInstall(c, vmaStart, start, end);
+    case MADV_GUARD_REMOVE:
+        return guardRemove(c, vmaStart, start, end);
+    case MADV_COLLAPSE:
+        return madviseCollapse(c, vmaStart, start, end);
     default:
         VMALAB_ASSERT(false, "not a page advice");
         return -EINVAL;
@@ -369,8 +376,21 @@ std::int64_t walkVmas(OpContext& c, Addr start, Addr end, const std::function<st
 
 bool madviseModelled(std::int64_t advice)
 {
-    return advice != MADV_COLLAPSE && advice != MADV_GUARD_INSTALL && advice != MADV_GUARD_REMOVE && advice != MADV_HWPOISON
-        && advice != MADV_SOFT_OFFLINE;
+    return advice != MADV_HWPOISON && advice != MADV_SOFT_OFFLINE;
+}
+
+std::string madviseNotModelled(const Mm& mm, Addr start, std::uint64_t len, std::int64_t advice)
+{
+    if (!madviseModelled(advice))
+        return "madvise advice " + std::to_string(advice) + " is not modelled yet by this version of vmalab";
+    if (advice != MADV_COLLAPSE || (start & (pageSize - 1)))
+        return {};
+    // File and shmem collapse (collapse_file(), retract_page_tables()) need file THPs.
+    const Addr end = start + pageAlignUp(len);
+    for (const Vma* v = mm.findVma(start); v && v->vm_start < end && end > start; v = mm.nextOf(*v))
+        if (!v->isAnonymous())
+            return "MADV_COLLAPSE of file or shmem memory is not modelled yet by this version of vmalab";
+    return {};
 }
 
 std::int64_t doMadvise(OpContext& c, Addr start, std::uint64_t len, std::int64_t advice)
@@ -395,6 +415,11 @@ std::int64_t doMadvise(OpContext& c, Addr start, std::uint64_t len, std::int64_t
 
     const bool flagAdvice = isFlagAdvice(advice);
     c.trace.holding(flagAdvice ? Lock::MmapWrite : Lock::MmapRead);
+    if (advice == MADV_GUARD_INSTALL || advice == MADV_GUARD_REMOVE)
+        c.trace.step("madvise_lock", "takes the mmap read lock",
+                     "guard install and remove only change page tables (and, with the series, one flag bit set "
+                     "atomically), so the read lock suffices; vmalab follows the series here, not the later move "
+                     "to per-VMA locks");
     return walkVmas(c, start, end, [&](Addr vmaStart, Addr from, Addr to) -> std::int64_t {
         if (!flagAdvice) {
             const std::int64_t r = pageAdvice(c, vmaStart, from, to, advice);

@@ -1,6 +1,7 @@
 list(APPEND VMALAB_CORE_SOURCES
     engine/abi.h
     engine/fault.cpp engine/fault.h
+    engine/guard.cpp engine/guard.h
     engine/history.cpp engine/history.h
     engine/files.cpp
     engine/layout.cpp engine/layout.h

@@ -17,7 +17,9 @@ const Vma* Mm::findVma(Addr addr) const
 
 Vma* Mm::findVma(Addr addr)
 {
-    return const_cast<Vma*>(static_cast<const Mm*>(this)->findVma(addr));
+    // Through at(), so that a VMA shared with an earlier world is copied before it changes.
+    const Vma* v = static_cast<const Mm*>(this)->findVma(addr);
+    return v ? &vmas.at(v->vm_start) : nullptr;
 }
 
 const Vma* Mm::vmaAt(Addr addr) const

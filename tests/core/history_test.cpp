@@ -74,3 +74,25 @@ TEST(History, CompareVmasNamesAddedRemovedChanged)
 
 } // namespace
 } // namespace vmalab::test
+
+namespace vmalab::test {
+namespace {
+
+// A change made in place (a fault giving a VMA its anon_vma) must not reach the worlds
+// History kept before it.
+TEST(History, EarlierWorldsDoNotSeeLaterChanges)
+{
+    ModelBackend m(*builtinProfile("maybe-guard-fixed"));
+    m.keepHistory(true);
+    ASSERT_FALSE(m.start());
+    const Addr base = 0x100000000;
+    m.call(0, "mmap", { num(base), num(4 * 4096), num(PROT_READ | PROT_WRITE), num(MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED), num(-1), num(0) }, {});
+    m.call(0, "touch", { num(base), num(4096), num(PROT_WRITE) }, {});
+    const History& h = *m.history();
+    EXPECT_EQ(h.afterOp(0).procs[0].vmaAt(base)->anon_vma, noAnonVma);
+    EXPECT_NE(h.afterOp(1).procs[0].vmaAt(base)->anon_vma, noAnonVma);
+    EXPECT_EQ(compareVmas(h.afterOp(0), h.afterOp(1), 0).size(), 1u);
+}
+
+} // namespace
+} // namespace vmalab::test

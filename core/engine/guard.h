@@ -1,0 +1,35 @@
+#pragma once
+
+#include "core/engine/vma_merge.h"
+
+#include <cstdint>
+
+namespace vmalab {
+
+// Guard regions (MADV_GUARD_INSTALL / MADV_GUARD_REMOVE, mm/madvise.c, Linux 6.13+) and the
+// VM_MAYBE_GUARD series. Each handles [start, end) of the VMA at vmaStart, as
+// madvise_walk_vmas() hands it over, and returns 0 or -errno (which stops the walk).
+// The caller holds the mmap read lock (kernel-model.md §14).
+
+// madvise_guard_install(): refused on special, hugetlb and mlocked VMAs; with the series it
+// first sets VM_MAYBE_GUARD on the whole VMA; prepares an anon_vma (every VMA in v6.18, private
+// anonymous ones only with the series); then every PTE of the range becomes a guard marker,
+// present pages and swap entries being zapped first.
+std::int64_t guardInstall(OpContext& c, Addr vmaStart, Addr start, Addr end);
+
+// madvise_guard_remove(): guard markers in the range become none; allowed on mlocked VMAs;
+// VM_MAYBE_GUARD stays.
+std::int64_t guardRemove(OpContext& c, Addr vmaStart, Addr start, Addr end);
+
+} // namespace vmalab
+
+namespace vmalab {
+
+// madvise_collapse() (mm/khugepaged.c) on [start, end) of one private anonymous VMA: every
+// aligned 2 MiB block wholly inside the range is collapsed into a THP when it holds a writable
+// present anonymous page and no guard marker; blocks that fail do not stop the others. 0 when
+// every block succeeded (an existing THP counts), else -EINVAL. File and shmem VMAs are not
+// modelled (the caller refuses them first, see madviseNotModelled()).
+std::int64_t madviseCollapse(OpContext& c, Addr vmaStart, Addr start, Addr end);
+
+} // namespace vmalab

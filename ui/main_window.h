@@ -1,0 +1,139 @@
+#pragma once
+
+#include "core/engine/world.h"
+
+#include <QMainWindow>
+
+#include <memory>
+
+class QAction;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QMenu;
+class QSlider;
+class QSortFilterProxyModel;
+class QTableView;
+class QTimer;
+
+namespace vmalab::ui {
+
+class AddressSpaceView;
+class ChartView;
+class InspectorWidget;
+class MapleTreeView;
+class NarrationWidget;
+class RecoveryStore;
+class ScenarioEditor;
+class ScenarioSession;
+class TimelineModel;
+class TraceModel;
+class VmaTableModel;
+
+// The application window: the scenario editor, the narration, the address-space map in
+// the middle, and docks for the trace, the VMA table, the flags inspector, the timeline
+// and the chart. Everything follows ScenarioSession's position; a VMA selected anywhere is
+// selected everywhere.
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    // recoveryDir: where the editor's text is autosaved ("" for RecoveryStore::defaultDir()).
+    explicit MainWindow(const QString& recoveryDir = QString(), QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    bool openFile(const QString& path);
+    // A text not backed by a file the user may overwrite (a shipped lesson, a recovery).
+    void openText(const QString& text, const QString& displayName);
+    void openDefaultLesson();
+    // Offers back an autosaved edit from a previous session; returns true if one was restored.
+    bool offerRecovery(bool ask = true);
+    // "" follows the scenario; otherwise host or a built-in profile name.
+    void setProfile(const QString& name);
+    void runScenario();
+    bool jumpToOperation(int op); // 0: before the first operation; n: after operation n
+
+    ScenarioSession* session() const { return m_session; }
+    AddressSpaceView* mapView() const { return m_map; }
+    ScenarioEditor* editor() const { return m_editor; }
+    RecoveryStore* recoveryStore() const { return m_recovery.get(); }
+    void selectVma(int proc, VmaId id, bool centre = false);
+    // Brings a tabbed pane to the front: editor, trace, vmas, timeline, chart, inspector, tree.
+    bool raisePane(const QString& name);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override;
+
+private:
+    void buildActions();
+    void buildMenus();
+    void buildDocks();
+    void buildToolBars();
+    void onRan();
+    void onCurrentChanged();
+    void onTextChanged();
+    void updateTitle();
+    void updateRecentMenu();
+    void addRecent(const QString& path);
+    bool save();
+    bool saveAs();
+    bool maybeSave();
+    void exportMap(bool svg);
+    void exportTrace();
+    void setDark(bool dark);
+    void setPresentation(bool on);
+    void fillLessonsMenu();
+
+    ScenarioSession* m_session = nullptr;
+    std::unique_ptr<RecoveryStore> m_recovery;
+    QString m_path; // the file the editor saves to ("" for untitled)
+    QString m_displayName; // shown in the title and diagnostics
+    bool m_loading = false;
+
+    ScenarioEditor* m_editor = nullptr;
+    QListWidget* m_diagList = nullptr;
+    NarrationWidget* m_narration = nullptr;
+    AddressSpaceView* m_map = nullptr;
+    QLineEdit* m_lookup = nullptr;
+    QLineEdit* m_filter = nullptr;
+    TraceModel* m_traceModel = nullptr;
+    QTableView* m_traceView = nullptr;
+    VmaTableModel* m_vmaModel = nullptr;
+    QSortFilterProxyModel* m_vmaProxy = nullptr;
+    QTableView* m_vmaView = nullptr;
+    InspectorWidget* m_inspector = nullptr;
+    TimelineModel* m_timelineModel = nullptr;
+    QTableView* m_timelineView = nullptr;
+    ChartView* m_chart = nullptr;
+    MapleTreeView* m_tree = nullptr;
+    QSlider* m_slider = nullptr;
+    QLabel* m_positionLabel = nullptr;
+    QComboBox* m_profileBox = nullptr;
+    QTimer* m_rerun = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    QMenu* m_lessonsMenu = nullptr;
+    QMenu* m_viewMenu = nullptr;
+
+    QAction* m_openAct = nullptr;
+    QAction* m_saveAct = nullptr;
+    QAction* m_saveAsAct = nullptr;
+    QAction* m_runAct = nullptr;
+    QAction* m_stepAct = nullptr;
+    QAction* m_backAct = nullptr;
+    QAction* m_microAct = nullptr;
+    QAction* m_microBackAct = nullptr;
+    QAction* m_startAct = nullptr;
+    QAction* m_endAct = nullptr;
+    QAction* m_referenceAct = nullptr;
+    QAction* m_darkAct = nullptr;
+    QAction* m_presentAct = nullptr;
+
+    int m_selProc = -1;
+    VmaId m_selId = 0;
+    bool m_syncing = false;
+    bool m_docksSized = false;
+};
+
+} // namespace vmalab::ui

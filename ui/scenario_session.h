@@ -1,0 +1,129 @@
+#pragma once
+
+#include "core/engine/history.h"
+#include "core/engine/world.h"
+#include "core/result.h"
+#include "core/scenario/outcome.h"
+
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <vector>
+
+namespace vmalab {
+class ModelBackend;
+}
+
+namespace vmalab::ui {
+
+// A VMA that the current position removed, kept so the map can draw where it was.
+struct RemovedVma
+{
+    int proc = 0;
+    Vma vma;
+};
+
+// What the current position changed compared with the position before it (compareVmas()).
+struct PositionChanges
+{
+    std::set<VmaId> created;
+    std::set<VmaId> changed;
+    std::vector<RemovedVma> removed;
+};
+
+// One scenario run on the model with its whole history, and where the user is in it.
+//
+// The session parses the editor's text, runs it on a ModelBackend that keeps History, and
+// remembers which statement each operation came from. The position is an operation and a
+// micro-step inside it: op -1 is the state before the first operation; step == the
+// operation's step count means "after the whole operation". Views only read from it.
+class ScenarioSession : public QObject
+{
+    Q_OBJECT
+public:
+    explicit ScenarioSession(QObject* parent = nullptr);
+    ~ScenarioSession() override;
+
+    // "" follows the scenario's own `profile` statement, else "host".
+    void setProfileName(const QString& name);
+    QString profileName() const { return m_profileName; }
+    // The profile actually used by the last run ("host", "v6.18"...).
+    QString effectiveProfile() const { return m_effectiveProfile; }
+    // Model the documented reference machine (built-in profiles only) instead of this one.
+    void setReferenceMachine(bool on);
+    bool referenceMachine() const { return m_referenceMachine; }
+
+    // Parses and runs `text`. On parse errors, diagnostics() holds them and the previous run
+    // stays on show. Keeps the current operation where it can (clamped), else starts at the
+    // state before the first operation. Returns true when the scenario ran.
+    bool run(const QString& text, const QString& fileName);
+    // Parses only (for live diagnostics while typing).
+    static Diagnostics check(const QString& text, const QString& fileName);
+
+    const Diagnostics& diagnostics() const { return m_diagnostics; }
+    const scenario::RunOutcome& outcome() const { return m_outcome; }
+    bool hasRun() const { return m_history != nullptr; }
+    const History* history() const { return m_history; }
+    QStringList processNames() const { return m_processNames; }
+
+    int opCount() const;
+    int currentOp() const { return m_op; }
+    int currentStep() const { return m_step; }
+    int stepCount(int op) const; // trace steps of operation op (0 for op -1)
+    bool atWholeOp() const { return m_op < 0 || m_step >= stepCount(m_op); }
+    const World& world() const { return m_world; }
+    const World& worldBefore() const { return m_before; }
+    const PositionChanges& changes() const { return m_changes; }
+
+    // Source line of operation op (0 when unknown), and the operations a line produced.
+    int lineOfOp(int op) const;
+    std::vector<int> opsOfLine(int line) const;
+    // The narration in effect at operation op: that of the latest narrated statement that ran
+    // before it (a `///` comment may sit above a plain assignment that runs no call).
+    QString narrationForOp(int op) const;
+
+public Q_SLOTS:
+    void stepForward();
+    void stepBack();
+    void microStepForward();
+    void microStepBack();
+    void runToEnd();
+    void toStart();
+    // op in [-1, opCount()-1]; step < 0 or beyond the op's steps means after the whole op.
+    void jumpTo(int op, int step = -1);
+
+Q_SIGNALS:
+    void ran(); // a new run replaced the history (or diagnostics changed)
+    void currentChanged(); // the position moved (also after ran())
+
+private:
+    struct StatementMark
+    {
+        int line = 0;
+        int firstOp = 0; // operations recorded before the statement started
+        QString narration;
+    };
+    void setPosition(int op, int step);
+
+    QString m_profileName;
+    QString m_effectiveProfile;
+    bool m_referenceMachine = false;
+    std::map<QString, Profile> m_profileCache; // host probing is slow; a profile never changes in a session
+    std::unique_ptr<ModelBackend> m_backend;
+    const History* m_history = nullptr;
+    Diagnostics m_diagnostics;
+    scenario::RunOutcome m_outcome;
+    QStringList m_processNames;
+    std::vector<StatementMark> m_marks;
+    int m_op = -1;
+    int m_step = 0;
+    World m_world;
+    World m_before;
+    PositionChanges m_changes;
+};
+
+} // namespace vmalab::ui
