@@ -40,6 +40,10 @@ InspectorWidget::InspectorWidget(QWidget* parent)
     m_table->horizontalHeader()->setStretchLastSection(false);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(FlagsModel::Meaning, QHeaderView::Stretch);
+    // The profile note can be long ("sticky, no-merge, fork copy"): a fixed, wrapping column
+    // leaves the meaning readable on a projector.
+    m_table->horizontalHeader()->setSectionResizeMode(FlagsModel::ProfileRole, QHeaderView::Interactive);
+    m_table->setColumnWidth(FlagsModel::ProfileRole, 110);
     layout->addWidget(m_table, 1);
     m_onlySet->setChecked(true);
     m_flags->setOnlySet(true);

@@ -45,11 +45,6 @@ enum Advice : std::int64_t
     MADV_GUARD_REMOVE = 103,
 };
 
-std::int64_t fail(OpContext& c, const char* fn, std::int64_t err, std::string why)
-{
-    c.trace.step(fn, "refused", std::move(why));
-    return err;
-}
 
 // madvise_behavior_valid() on this machine's configuration.
 bool adviceValid(const OpContext& c, std::int64_t advice)
@@ -252,11 +247,11 @@ std::int64_t pageAdvice(OpContext& c, Addr vmaStart, Addr start, Addr end, std::
     case MADV_FREE: {
         const VmFlags forbidden = VM_PFNMAP | (advice == MADV_DONTNEED_LOCKED ? 0 : VM_LOCKED);
         if (v.vm_flags & forbidden)
-            return fail(c, "madvise_dontneed_free_valid_vma", -EINVAL,
+            return refuseCall(c, "madvise_dontneed_free_valid_vma", -EINVAL,
                         describeVma(v) + (advice == MADV_DONTNEED_LOCKED ? " is VM_PFNMAP" : " is mlocked or VM_PFNMAP") + ": -EINVAL");
         if (advice == MADV_FREE) {
             if (!v.isAnonymous())
-                return fail(c, "madvise_free_single_vma", -EINVAL, "MADV_FREE applies to private anonymous memory only: -EINVAL");
+                return refuseCall(c, "madvise_free_single_vma", -EINVAL, "MADV_FREE applies to private anonymous memory only: -EINVAL");
             c.trace.step("madvise_free_single_vma", "marks the pages of " + range + " lazily freeable",
                          "they stay mapped until reclaim needs them, so the page states do not change");
             return 0;
@@ -279,7 +274,7 @@ std::int64_t pageAdvice(OpContext& c, Addr vmaStart, Addr start, Addr end, std::
     case MADV_COLD:
     case MADV_PAGEOUT: {
         if (v.vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB))
-            return fail(c, advice == MADV_COLD ? "madvise_cold" : "madvise_pageout", -EINVAL,
+            return refuseCall(c, advice == MADV_COLD ? "madvise_cold" : "madvise_pageout", -EINVAL,
                         "reclaim advice on an mlocked, VM_PFNMAP or hugetlb mapping: -EINVAL");
         if (advice == MADV_COLD || c.profile().machine.swap) {
             c.trace.step(advice == MADV_COLD ? "madvise_cold" : "madvise_pageout", "deactivates the pages of " + range,
@@ -293,11 +288,11 @@ std::int64_t pageAdvice(OpContext& c, Addr vmaStart, Addr start, Addr end, std::
     }
     case MADV_REMOVE: {
         if (v.vm_flags & VM_LOCKED)
-            return fail(c, "madvise_remove", -EINVAL, "MADV_REMOVE on an mlocked mapping: -EINVAL");
+            return refuseCall(c, "madvise_remove", -EINVAL, "MADV_REMOVE on an mlocked mapping: -EINVAL");
         if (v.vm_file == noFile)
-            return fail(c, "madvise_remove", -EINVAL, "MADV_REMOVE needs a file (or shared anonymous) mapping: -EINVAL");
+            return refuseCall(c, "madvise_remove", -EINVAL, "MADV_REMOVE needs a file (or shared anonymous) mapping: -EINVAL");
         if ((v.vm_flags & (VM_SHARED | VM_MAYWRITE)) != (VM_SHARED | VM_MAYWRITE))
-            return fail(c, "madvise_remove", -EACCES, "MADV_REMOVE needs a shared writable mapping: -EACCES");
+            return refuseCall(c, "madvise_remove", -EACCES, "MADV_REMOVE needs a shared writable mapping: -EACCES");
         const FileId file = v.vm_file;
         const PageOff from = v.pgoffAt(start), to = v.pgoffAt(end);
         punchHole(c, file, from, to);
@@ -325,10 +320,10 @@ std::int64_t populate(OpContext& c, Addr start, Addr end, bool write)
     for (Addr a = start; a < end;) {
         const Vma* v = c.mm.vmaAt(a);
         if (!v)
-            return fail(c, "faultin_page_range", -ENOMEM, "no VMA at " + hexAddr(a) + ": -ENOMEM");
+            return refuseCall(c, "faultin_page_range", -ENOMEM, "no VMA at " + hexAddr(a) + ": -ENOMEM");
         const VmFlags f = v->vm_flags;
         if ((f & (VM_IO | VM_PFNMAP)) || (write ? !(f & VM_WRITE) : !(f & VM_READ)))
-            return fail(c, "check_vma_flags", -EINVAL,
+            return refuseCall(c, "check_vma_flags", -EINVAL,
                         describeVma(*v) + (write ? " is not writable" : " is not readable") + " (or is VM_IO/VM_PFNMAP): -EINVAL");
         const Addr to = std::min(end, v->vm_end);
         for (; a < to; a += pageSize) {
@@ -337,7 +332,7 @@ std::int64_t populate(OpContext& c, Addr start, Addr end, bool write)
                 && (!write || p->kind == Pte::Kind::Anon || (p->kind == Pte::Kind::File && (f & VM_SHARED))))
                 continue;
             if (handleFault(c, a, write) != FaultResult::Ok)
-                return fail(c, "faultin_page_range", -EFAULT, "the fault at " + hexAddr(a) + " fails (guard marker or SIGBUS): -EFAULT");
+                return refuseCall(c, "faultin_page_range", -EFAULT, "the fault at " + hexAddr(a) + " fails (guard marker or SIGBUS): -EFAULT");
         }
     }
     return 0;
@@ -396,16 +391,16 @@ std::string madviseNotModelled(const Mm& mm, Addr start, std::uint64_t len, std:
 std::int64_t doMadvise(OpContext& c, Addr start, std::uint64_t len, std::int64_t advice)
 {
     if (!adviceValid(c, advice))
-        return fail(c, "madvise_behavior_valid", -EINVAL, "unknown advice " + std::to_string(advice) + ": -EINVAL");
+        return refuseCall(c, "madvise_behavior_valid", -EINVAL, "unknown advice " + std::to_string(advice) + ": -EINVAL");
     VMALAB_ASSERT(madviseModelled(advice), "madvise advice that the model does not implement");
     if (start & (pageSize - 1))
-        return fail(c, "madvise_should_skip", -EINVAL, "the start is not page aligned: -EINVAL");
+        return refuseCall(c, "madvise_should_skip", -EINVAL, "the start is not page aligned: -EINVAL");
     const std::uint64_t alignedLen = pageAlignUp(len);
     if (len && !alignedLen)
-        return fail(c, "madvise_should_skip", -EINVAL, "the length rounds up to 0: -EINVAL");
+        return refuseCall(c, "madvise_should_skip", -EINVAL, "the length rounds up to 0: -EINVAL");
     const Addr end = start + alignedLen;
     if (end < start)
-        return fail(c, "madvise_should_skip", -EINVAL, "the range wraps around the address space: -EINVAL");
+        return refuseCall(c, "madvise_should_skip", -EINVAL, "the range wraps around the address space: -EINVAL");
     if (end == start) {
         c.trace.step("madvise_should_skip", "nothing to do", "the length is 0");
         return 0;
@@ -429,7 +424,7 @@ std::int64_t doMadvise(OpContext& c, Addr start, std::uint64_t len, std::int64_t
         VmFlags newFlags = 0;
         std::string why;
         if (std::int64_t err = newFlagsFor(v, advice, &newFlags, &why))
-            return fail(c, "madvise_vma_behavior", err, describeVma(v) + ": " + why);
+            return refuseCall(c, "madvise_vma_behavior", err, describeVma(v) + ": " + why);
         return updateVma(c, vmaStart, from, to, newFlags, v.anon_name);
     });
 }
@@ -437,22 +432,22 @@ std::int64_t doMadvise(OpContext& c, Addr start, std::uint64_t len, std::int64_t
 std::int64_t doSetAnonName(OpContext& c, Addr start, std::uint64_t len, const std::string& name)
 {
     if (!c.profile().machine.anonVmaName)
-        return fail(c, "prctl_set_vma", -EINVAL, "the kernel has no CONFIG_ANON_VMA_NAME: -EINVAL");
+        return refuseCall(c, "prctl_set_vma", -EINVAL, "the kernel has no CONFIG_ANON_VMA_NAME: -EINVAL");
     if (name.size() >= 80)
-        return fail(c, "strndup_user", -EINVAL, "the name is longer than 79 characters: -EINVAL");
+        return refuseCall(c, "strndup_user", -EINVAL, "the name is longer than 79 characters: -EINVAL");
     for (char ch : name) {
         const bool printable = ch > 0x1f && ch < 0x7f;
         if (!printable || ch == '\\' || ch == '`' || ch == '$' || ch == '[' || ch == ']')
-            return fail(c, "prctl_set_vma", -EINVAL, "the name holds a character names may not use: -EINVAL");
+            return refuseCall(c, "prctl_set_vma", -EINVAL, "the name holds a character names may not use: -EINVAL");
     }
     if (start & (pageSize - 1))
-        return fail(c, "madvise_set_anon_name", -EINVAL, "the start is not page aligned: -EINVAL");
+        return refuseCall(c, "madvise_set_anon_name", -EINVAL, "the start is not page aligned: -EINVAL");
     const std::uint64_t alignedLen = pageAlignUp(len);
     if (len && !alignedLen)
-        return fail(c, "madvise_set_anon_name", -EINVAL, "the length rounds up to 0: -EINVAL");
+        return refuseCall(c, "madvise_set_anon_name", -EINVAL, "the length rounds up to 0: -EINVAL");
     const Addr end = start + alignedLen;
     if (end < start)
-        return fail(c, "madvise_set_anon_name", -EINVAL, "the range wraps around the address space: -EINVAL");
+        return refuseCall(c, "madvise_set_anon_name", -EINVAL, "the range wraps around the address space: -EINVAL");
     if (end == start)
         return 0;
     c.trace.holding(Lock::MmapWrite);
@@ -461,7 +456,7 @@ std::int64_t doSetAnonName(OpContext& c, Addr start, std::uint64_t len, const st
         const File* f = c.world.file(v.vm_file);
         const bool anonShmem = f && f->path == "/dev/zero" && (v.vm_flags & VM_SHARED);
         if (f && !anonShmem)
-            return fail(c, "madvise_vma_behavior", -EBADF, describeVma(v) + " maps a file; only anonymous memory takes a name: -EBADF");
+            return refuseCall(c, "madvise_vma_behavior", -EBADF, describeVma(v) + " maps a file; only anonymous memory takes a name: -EBADF");
         return updateVma(c, vmaStart, from, to, v.vm_flags, name);
     });
 }
