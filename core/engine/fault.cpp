@@ -79,6 +79,10 @@ void fillPageCache(OpContext& c, const Vma& v, File& f, PageOff idx)
         return;
     }
     const std::uint64_t window = std::max<std::uint64_t>(1, c.profile().machine.readAheadKb / 4);
+    if (v.vm_flags & VM_SEQ_READ) {
+        fill(idx, idx + window, "MADV_SEQUENTIAL: synchronous read-ahead from the faulting page forwards");
+        return;
+    }
     if (v.vm_flags & VM_EXEC) {
         fill(idx, std::min(idx + window, v.vm_pgoff + v.pages()),
              "executable mapping: read-ahead runs from the faulting page to the end of the VMA, even with MADV_RANDOM");
