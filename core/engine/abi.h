@@ -23,6 +23,41 @@ constexpr std::int64_t LEGACY_MAP_MASK = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | 
 constexpr std::int64_t MFD_CLOEXEC = 0x1, MFD_ALLOW_SEALING = 0x2, MFD_HUGETLB = 0x4, MFD_NOEXEC_SEAL = 0x8,
                        MFD_EXEC = 0x10;
 
+// madvise() advice values (include/uapi/asm-generic/mman-common.h).
+enum Advice : std::int64_t
+{
+    MADV_NORMAL = 0,
+    MADV_RANDOM = 1,
+    MADV_SEQUENTIAL = 2,
+    MADV_WILLNEED = 3,
+    MADV_DONTNEED = 4,
+    MADV_FREE = 8,
+    MADV_REMOVE = 9,
+    MADV_DONTFORK = 10,
+    MADV_DOFORK = 11,
+    MADV_MERGEABLE = 12,
+    MADV_UNMERGEABLE = 13,
+    MADV_HUGEPAGE = 14,
+    MADV_NOHUGEPAGE = 15,
+    MADV_DONTDUMP = 16,
+    MADV_DODUMP = 17,
+    MADV_WIPEONFORK = 18,
+    MADV_KEEPONFORK = 19,
+    MADV_COLD = 20,
+    MADV_PAGEOUT = 21,
+    MADV_POPULATE_READ = 22,
+    MADV_POPULATE_WRITE = 23,
+    MADV_DONTNEED_LOCKED = 24,
+    MADV_COLLAPSE = 25,
+    MADV_HWPOISON = 100,
+    MADV_SOFT_OFFLINE = 101,
+    MADV_GUARD_INSTALL = 102,
+    MADV_GUARD_REMOVE = 103,
+};
+
+constexpr std::int64_t MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;
+constexpr std::int64_t MLOCK_ONFAULT = 0x01;
+
 constexpr int FIRST_USER_FD = 3;
 
 } // namespace vmalab::abi

@@ -1,4 +1,5 @@
 #include "core/assert.h"
+#include "core/engine/abi.h"
 #include "core/engine/fault.h"
 #include "core/engine/guard.h"
 #include "core/engine/ops.h"
@@ -12,38 +13,10 @@
 
 namespace vmalab {
 
+using namespace abi;
+
 namespace {
 
-enum Advice : std::int64_t
-{
-    MADV_NORMAL = 0,
-    MADV_RANDOM = 1,
-    MADV_SEQUENTIAL = 2,
-    MADV_WILLNEED = 3,
-    MADV_DONTNEED = 4,
-    MADV_FREE = 8,
-    MADV_REMOVE = 9,
-    MADV_DONTFORK = 10,
-    MADV_DOFORK = 11,
-    MADV_MERGEABLE = 12,
-    MADV_UNMERGEABLE = 13,
-    MADV_HUGEPAGE = 14,
-    MADV_NOHUGEPAGE = 15,
-    MADV_DONTDUMP = 16,
-    MADV_DODUMP = 17,
-    MADV_WIPEONFORK = 18,
-    MADV_KEEPONFORK = 19,
-    MADV_COLD = 20,
-    MADV_PAGEOUT = 21,
-    MADV_POPULATE_READ = 22,
-    MADV_POPULATE_WRITE = 23,
-    MADV_DONTNEED_LOCKED = 24,
-    MADV_COLLAPSE = 25,
-    MADV_HWPOISON = 100,
-    MADV_SOFT_OFFLINE = 101,
-    MADV_GUARD_INSTALL = 102,
-    MADV_GUARD_REMOVE = 103,
-};
 
 
 // madvise_behavior_valid() on this machine's configuration.

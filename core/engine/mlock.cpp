@@ -1,3 +1,4 @@
+#include "core/engine/abi.h"
 #include "core/engine/fault.h"
 #include "core/engine/ops.h"
 #include "core/vm_flags.h"
@@ -7,9 +8,10 @@
 
 namespace vmalab {
 
+using namespace abi;
+
 namespace {
 
-constexpr std::int64_t MLOCK_ONFAULT = 0x01;
 
 
 // mlock_fixup(): special, hugetlb and droppable mappings are skipped without an error; the

@@ -1,4 +1,5 @@
 #include "core/assert.h"
+#include "core/engine/abi.h"
 #include "core/engine/fault.h"
 #include "core/engine/ops.h"
 #include "core/engine/page_table.h"
@@ -9,9 +10,10 @@
 
 namespace vmalab {
 
+using namespace abi;
+
 namespace {
 
-constexpr std::int64_t MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;
 
 
 // One mremap request as the kernel's struct vma_remap_struct carries it: the source range,
