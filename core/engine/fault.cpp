@@ -1,5 +1,6 @@
 #include "core/engine/fault.h"
 
+#include "core/engine/fork.h"
 #include "core/engine/page_table.h"
 #include "core/vm_flags.h"
 
@@ -204,8 +205,25 @@ FaultResult handleFault(OpContext& c, Addr addr, bool write)
         return FaultResult::Segv;
     }
     if (pte && pte->state == PageState::Present) {
-        if (!write || pte->kind == Pte::Kind::Anon || (pte->kind == Pte::Kind::File && (v->vm_flags & VM_SHARED)))
+        if (!write || (pte->kind == Pte::Kind::Anon && !pte->cowShared)
+            || (pte->kind == Pte::Kind::File && (v->vm_flags & VM_SHARED)))
             return FaultResult::Ok;
+        if (pte->kind == Pte::Kind::Anon) {
+            // do_wp_page() on a page fork write-protected: the sole remaining owner reuses it
+            // (wp_can_reuse_anon_folio()), anyone else copies it (wp_page_copy()).
+            const bool alone = cowShareCount(c.world, *v, addr) <= 1;
+            Pte mine = *pte;
+            mine.cowShared = false;
+            setPtes(c.mm, addr, addr + pageSize, mine);
+            if (alone)
+                c.trace.pageStep("do_wp_page", "reuses its formerly shared anonymous page", "reuses its formerly shared anonymous pages", addr,
+                                 "no other process maps the page any more: it becomes exclusive again without a copy");
+            else
+                c.trace.pageStep("wp_page_copy", "copies a page shared since fork into a new exclusive page",
+                                 "copies pages shared since fork into new exclusive pages", addr,
+                                 "a write to an anonymous page COW-shared with another process breaks the sharing");
+            return FaultResult::Ok;
+        }
         anonVmaPrepare(c, *v);
         const bool fromZero = pte->kind == Pte::Kind::ZeroPage;
         setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Present, Pte::Kind::Anon, false });
@@ -227,7 +245,7 @@ std::int64_t doTouch(OpContext& c, Addr addr, std::uint64_t len, std::int64_t ac
         const Vma* v = c.mm.vmaAt(a);
         // A present page the access may use needs no fault.
         if (pte && pte->state == PageState::Present && v && (v->vm_flags & (write ? VM_WRITE : VM_ACCESS_FLAGS))) {
-            if (!write || pte->kind == Pte::Kind::Anon || (pte->kind == Pte::Kind::File && (v->vm_flags & VM_SHARED)))
+            if (!write || (pte->kind == Pte::Kind::Anon && !pte->cowShared) || (pte->kind == Pte::Kind::File && (v->vm_flags & VM_SHARED)))
                 continue;
         }
         switch (handleFault(c, a, write)) {
@@ -255,7 +273,7 @@ int populateVmaRange(OpContext& c, Addr start, Addr end)
     for (Addr a = start; a < end; a += pageSize) {
         const Pte* pte = ptAt(c.mm, a);
         if (pte && pte->state == PageState::Present
-            && (!write || pte->kind == Pte::Kind::Anon))
+            && (!write || (pte->kind == Pte::Kind::Anon && !pte->cowShared)))
             continue;
         if (handleFault(c, a, write) != FaultResult::Ok)
             return -EFAULT;

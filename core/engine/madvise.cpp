@@ -308,7 +308,7 @@ std::int64_t populate(OpContext& c, Addr start, Addr end, bool write)
         for (; a < to; a += pageSize) {
             const Pte* p = ptAt(c.mm, a);
             if (p && p->state == PageState::Present
-                && (!write || p->kind == Pte::Kind::Anon || (p->kind == Pte::Kind::File && (f & VM_SHARED))))
+                && (!write || (p->kind == Pte::Kind::Anon && !p->cowShared) || (p->kind == Pte::Kind::File && (f & VM_SHARED))))
                 continue;
             if (handleFault(c, a, write) != FaultResult::Ok)
                 return refuseCall(c, "faultin_page_range", -EFAULT, "the fault at " + hexAddr(a) + " fails (guard marker or SIGBUS): -EFAULT");

@@ -1,34 +1,13 @@
 #include "core/engine/model_backend.h"
 
+#include "core/engine/call_text.h"
 #include "core/engine/fault.h"
+#include "core/engine/fork.h"
 #include "core/engine/layout.h"
 #include "core/engine/observe.h"
 #include "core/engine/ops.h"
 
 namespace vmalab {
-
-namespace {
-
-std::string argText(const scenario::Value& v)
-{
-    if (v.isString)
-        return "\"" + v.str + "\"";
-    if (v.num >= 0 && v.num < 4096)
-        return std::to_string(v.num);
-    if (v.num < 0 && v.num > -4096)
-        return std::to_string(v.num);
-    return hexAddr(static_cast<std::uint64_t>(v.num));
-}
-
-std::string callText(const std::string& name, const std::vector<scenario::Value>& args)
-{
-    std::string out = name + "(";
-    for (std::size_t i = 0; i < args.size(); ++i)
-        out += (i ? ", " : "") + argText(args[i]);
-    return out + ")";
-}
-
-} // namespace
 
 ModelBackend::ModelBackend(Profile profile)
 {
@@ -74,6 +53,12 @@ scenario::CallResult executeCall(OpContext& c, const std::string& name, const st
     auto s = [&](std::size_t i) { return i < args.size() ? args[i].str : std::string(); };
 
     std::int64_t ret = 0;
+    if (name == "fork") {
+        // fork(child index): c.mm is the parent; the child's slot may grow the process vector,
+        // so nothing may use c.mm after this.
+        const auto parent = static_cast<std::size_t>(&c.mm - c.world.procs.data());
+        return { doFork(c.world, parent, u(0), c.trace), std::nullopt };
+    }
     if (name == "mmap")
         ret = doMmap(c, u(0), u(1), n(2), n(3), n(4), n(5));
     else if (name == "munmap")
@@ -114,7 +99,7 @@ scenario::CallResult ModelBackend::call(scenario::ProcIndex proc, const std::str
 {
     OpTrace trace;
     trace.process = proc;
-    trace.call = callText(name, args);
+    trace.call = formatCall(name, args);
     trace.line = site.line;
     trace.col = site.col;
     Tracer tracer(trace);
@@ -130,9 +115,26 @@ scenario::CallResult ModelBackend::call(scenario::ProcIndex proc, const std::str
     return r;
 }
 
-scenario::CallResult ModelBackend::fork(scenario::ProcIndex, scenario::ProcIndex, scenario::SourceLoc)
+scenario::CallResult ModelBackend::fork(scenario::ProcIndex parent, scenario::ProcIndex child, scenario::SourceLoc site)
 {
-    return { 0, "fork() is not modelled yet by this version of vmalab" };
+    // Recorded as a call "fork" whose argument is the child's index, so History can run it
+    // again; the trace shows it as the program wrote it.
+    scenario::Value index;
+    index.num = child;
+    OpTrace trace;
+    trace.process = parent;
+    trace.call = "fork()";
+    trace.line = site.line;
+    trace.col = site.col;
+    Tracer tracer(trace);
+    OpContext c { m_world, m_world.procs.at(static_cast<std::size_t>(parent)), tracer };
+    const scenario::CallResult r = executeCall(c, "fork", { index });
+    trace.ret = r.value;
+    if (m_history)
+        m_history->record({ parent, "fork", { index } }, std::move(trace), m_world);
+    else
+        m_traces.push_back(std::move(trace));
+    return r;
 }
 
 std::vector<ObservedProcess> ModelBackend::observe()

@@ -31,6 +31,24 @@ std::map<FilePage, unsigned> fileMapCounts(const World& world)
     return counts;
 }
 
+// How many processes map each COW-shared anonymous page, the page known by its VMA's file and
+// linear index as rmap finds it (see cowShareCount()).
+std::map<FilePage, unsigned> anonShareCounts(const World& world)
+{
+    std::map<FilePage, unsigned> counts;
+    for (const Mm& mm : world.procs) {
+        for (const auto& vmaEntry : mm.vmas) {
+            const Vma& v = vmaEntry.second; // clang-14 lambdas cannot capture bindings
+            mm.ptes.forEach(pageIndex(v.vm_start), pageIndex(v.vm_end), [&](std::uint64_t s, std::uint64_t e, const Pte& p) {
+                if (p.state == PageState::Present && p.kind == Pte::Kind::Anon && p.cowShared)
+                    for (std::uint64_t i = s; i < e; ++i)
+                        ++counts[{ v.vm_file, v.pgoffAt(i << pageShift) }];
+            });
+        }
+    }
+    return counts;
+}
+
 } // namespace
 
 std::string vmaName(const World& world, const Mm& mm, const Vma& v)
@@ -55,6 +73,7 @@ ObservedProcess observeProcess(const World& world, std::size_t procIndex)
 {
     const Mm& mm = world.procs.at(procIndex);
     const auto mapCounts = fileMapCounts(world);
+    const auto anonCounts = anonShareCounts(world);
     ObservedProcess out;
     out.pid = mm.pid;
     for (const auto& vmaEntry : mm.vmas) {
@@ -104,8 +123,19 @@ ObservedProcess observeProcess(const World& world, std::size_t procIndex)
             rss += n;
             if (p.kind == Pte::Kind::Anon) {
                 anon += n;
-                pssBytesTimes1k += n * pageSize * 1024;
-                addRun(from, to, PageState::Present, p.uffdWp, true, false);
+                if (!p.cowShared) {
+                    pssBytesTimes1k += n * pageSize * 1024;
+                    addRun(from, to, PageState::Present, p.uffdWp, true, false);
+                    return;
+                }
+                // pagemap's bit 56 follows the map count, so a page whose other sharers all
+                // wrote (and copied) reads exclusive again before this process writes it.
+                for (std::uint64_t i = s; i < e; ++i) {
+                    auto it = anonCounts.find({ v.vm_file, v.pgoffAt(i << pageShift) });
+                    const unsigned count = it == anonCounts.end() ? 1 : it->second;
+                    pssBytesTimes1k += pageSize * 1024 / count;
+                    addRun(i << pageShift, (i + 1) << pageShift, PageState::Present, p.uffdWp, count == 1, false);
+                }
                 return;
             }
             // Page-cache pages: exclusive only while this is their one mapping.

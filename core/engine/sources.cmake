@@ -1,9 +1,11 @@
 list(APPEND VMALAB_CORE_SOURCES
     engine/abi.h
+    engine/call_text.cpp engine/call_text.h
     engine/fault.cpp engine/fault.h
     engine/guard.cpp engine/guard.h
     engine/history.cpp engine/history.h
     engine/files.cpp
+    engine/fork.cpp engine/fork.h
     engine/layout.cpp engine/layout.h
     engine/madvise.cpp
     engine/mlock.cpp

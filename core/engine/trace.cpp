@@ -1,5 +1,7 @@
 #include "core/engine/trace.h"
 
+#include "core/engine/call_text.h"
+
 #include <cstdio>
 
 namespace vmalab {
@@ -82,12 +84,6 @@ std::string idList(const char* label, const std::vector<VmaId>& ids)
     return out;
 }
 
-std::string retText(std::int64_t ret)
-{
-    if (ret < 0 && ret >= -4095)
-        return "-" + std::to_string(-ret);
-    return hexAddr(static_cast<std::uint64_t>(ret));
-}
 
 } // namespace
 
@@ -96,7 +92,7 @@ std::string formatTrace(const OpTrace& trace, const std::string& processName, co
     std::string out = "== " + processName + ": " + trace.call;
     if (trace.line > 0)
         out += "  (" + file + ":" + std::to_string(trace.line) + ":" + std::to_string(trace.col) + ")";
-    out += " = " + retText(trace.ret) + "\n";
+    out += " = " + formatResult(trace.ret) + "\n";
     for (const TraceStep& s : trace.steps) {
         out += "   " + s.kernelFn + ": " + s.what;
         out += "  [" + std::string(lockName(s.lock)) + "]";

@@ -83,6 +83,9 @@ struct Pte
     PageState state = PageState::Present;
     Kind kind = Kind::Anon;
     bool uffdWp = false;
+    // A present anonymous page fork left shared and write-protected (copy-on-write) in the
+    // processes holding it; the next write fault gives the writer an exclusive page.
+    bool cowShared = false;
     bool operator==(const Pte&) const = default;
 };
 

@@ -22,6 +22,7 @@ class Generator
 public:
     explicit Generator(std::uint64_t seed)
         : m_rng(seed)
+        , m_forkRng(seed ^ 0x666f726bull) // its own stream: the operations of a seed stay as they were
     {
     }
 
@@ -39,8 +40,20 @@ public:
             out += "rfd = open_file(\"f\", " + std::to_string(pick(1, 64)) + " * page_size)\n";
             m_fds.push_back("rfd");
         }
-        for (unsigned i = 0; i < ops; ++i)
-            out += "r" + std::to_string(i) + " = " + operation() + "\n";
+        // Some sequences fork once; afterwards about half of the operations run in the child.
+        const auto forkPick = [&](std::uint64_t lo, std::uint64_t hi) {
+            return std::uniform_int_distribution<std::uint64_t>(lo, hi)(m_forkRng);
+        };
+        const std::uint64_t forkAt = ops > 0 && forkPick(0, 99) < 30 ? forkPick(0, ops - 1) : ops;
+        for (unsigned i = 0; i < ops; ++i) {
+            if (i == forkAt)
+                out += "child = fork()\n";
+            const std::string line = "r" + std::to_string(i) + " = " + operation();
+            // Calls naming an fd stay in main: replay's child agent reuses fd numbers the scenario
+            // closed for its own files, so a stale fd is not EBADF there (a replay limitation).
+            const bool inChild = i > forkAt && forkPick(0, 1) && line.find("fd") == std::string::npos;
+            out += (inChild ? "in child { " + line + " }" : line) + "\n";
+        }
         return out;
     }
 
@@ -198,6 +211,7 @@ private:
     }
 
     std::mt19937_64 m_rng;
+    std::mt19937_64 m_forkRng;
     std::vector<std::string> m_fds;
 };
 

@@ -96,3 +96,24 @@ TEST(History, EarlierWorldsDoNotSeeLaterChanges)
 
 } // namespace
 } // namespace vmalab::test
+
+#include "core/engine/call_text.h"
+
+namespace vmalab::test {
+namespace {
+
+TEST(CallText, NamesFlagsAdviceAndErrors)
+{
+    EXPECT_EQ(formatCall("mmap", { num(0), num(0x200000), num(PROT_NONE), num(MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE), num(-1), num(0) }),
+              "mmap(NULL, 0x200000, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)");
+    EXPECT_EQ(formatCall("mprotect", { num(0x7ffff7a12000), num(0x2000), num(PROT_READ | PROT_WRITE) }),
+              "mprotect(0x7ffff7a12000, 0x2000, PROT_READ | PROT_WRITE)");
+    EXPECT_EQ(formatCall("madvise", { num(0x1000), num(4096), num(102) }), "madvise(0x1000, 0x1000, MADV_GUARD_INSTALL)");
+    EXPECT_EQ(formatCall("mmap", { num(0x1000), num(4096), num(0x40), num(0x3 | 0x100000), num(3), num(0) }),
+              "mmap(0x1000, 0x1000, 0x40, MAP_SHARED_VALIDATE | MAP_FIXED_NOREPLACE, 3, 0)");
+    EXPECT_EQ(formatResult(-22), "-EINVAL");
+    EXPECT_EQ(formatResult(0x7ffff7a00000), "0x7ffff7a00000");
+}
+
+} // namespace
+} // namespace vmalab::test
