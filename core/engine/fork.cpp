@@ -106,11 +106,13 @@ bool vmaNeedsCopy(const Profile& profile, const Vma& dst, const Vma& src, std::s
 unsigned cowShareCount(const World& world, const Vma& v, Addr addr)
 {
     const PageOff index = v.pgoffAt(addr);
+    const AnonVmaId root = world.anonVmaRoot(v.anon_vma);
     unsigned count = 0;
     for (const Mm& mm : world.procs) {
         for (const auto& entry : mm.vmas) {
             const Vma& w = entry.second;
-            if (w.vm_file != v.vm_file || index < w.vm_pgoff || index >= w.vm_pgoff + w.pages())
+            if (w.anon_vma == noAnonVma || world.anonVmaRoot(w.anon_vma) != root || index < w.vm_pgoff
+                || index >= w.vm_pgoff + w.pages())
                 continue;
             const Pte* p = ptAt(mm, w.vm_start + ((index - w.vm_pgoff) << pageShift));
             if (p && p->state == PageState::Present && p->kind == Pte::Kind::Anon && p->cowShared)
@@ -160,6 +162,7 @@ std::int64_t doFork(World& world, std::size_t parentIndex, std::size_t childInde
         if (!wipe && src.anon_vma != noAnonVma) {
             dst.anon_vma = world.newAnonVma();
             dst.anonVmaChain = src.anonVmaChain + 1;
+            world.anonVmaParent.emplace(dst.anon_vma, src.anon_vma);
         }
         child.insert(dst);
         std::string rule = "vm_area_dup() copies flags, pgoff and file; inserted with vma_iter_bulk_store(): fork never merges";

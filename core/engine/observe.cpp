@@ -31,8 +31,8 @@ std::map<FilePage, unsigned> fileMapCounts(const World& world)
     return counts;
 }
 
-// How many processes map each COW-shared anonymous page, the page known by its VMA's file and
-// linear index as rmap finds it (see cowShareCount()).
+// How many processes map each COW-shared anonymous page, the page known by its VMA's root
+// anon_vma and linear index as rmap finds it (see cowShareCount()).
 std::map<FilePage, unsigned> anonShareCounts(const World& world)
 {
     std::map<FilePage, unsigned> counts;
@@ -42,7 +42,7 @@ std::map<FilePage, unsigned> anonShareCounts(const World& world)
             mm.ptes.forEach(pageIndex(v.vm_start), pageIndex(v.vm_end), [&](std::uint64_t s, std::uint64_t e, const Pte& p) {
                 if (p.state == PageState::Present && p.kind == Pte::Kind::Anon && p.cowShared)
                     for (std::uint64_t i = s; i < e; ++i)
-                        ++counts[{ v.vm_file, v.pgoffAt(i << pageShift) }];
+                        ++counts[{ world.anonVmaRoot(v.anon_vma), v.pgoffAt(i << pageShift) }];
             });
         }
     }
@@ -131,7 +131,7 @@ ObservedProcess observeProcess(const World& world, std::size_t procIndex)
                 // pagemap's bit 56 follows the map count, so a page whose other sharers all
                 // wrote (and copied) reads exclusive again before this process writes it.
                 for (std::uint64_t i = s; i < e; ++i) {
-                    auto it = anonCounts.find({ v.vm_file, v.pgoffAt(i << pageShift) });
+                    auto it = anonCounts.find({ world.anonVmaRoot(v.anon_vma), v.pgoffAt(i << pageShift) });
                     const unsigned count = it == anonCounts.end() ? 1 : it->second;
                     pssBytesTimes1k += pageSize * 1024 / count;
                     addRun(i << pageShift, (i + 1) << pageShift, PageState::Present, p.uffdWp, count == 1, false);

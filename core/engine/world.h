@@ -126,6 +126,9 @@ struct World
 {
     std::vector<Mm> procs; // scenario process index -> address space
     PersistentMap<FileId, File> files;
+    // anon_vma_fork(): a child's anon_vma -> the parent's. Pages shared copy-on-write are
+    // known by their root anon_vma and page index, as the kernel's rmap finds them.
+    PersistentMap<AnonVmaId, AnonVmaId> anonVmaParent;
     VmaId nextVmaId = 1;
     FileId nextFileId = 1;
     AnonVmaId nextAnonVmaId = 1;
@@ -146,6 +149,12 @@ struct World
 
     VmaId newVmaId() { return nextVmaId++; }
     AnonVmaId newAnonVma() { return nextAnonVmaId++; }
+    AnonVmaId anonVmaRoot(AnonVmaId id) const
+    {
+        for (auto it = anonVmaParent.find(id); it != anonVmaParent.end(); it = anonVmaParent.find(id))
+            id = it->second;
+        return id;
+    }
     File& newFile(File::Kind kind, const std::string& path, std::uint64_t size);
     const File* file(FileId id) const;
     File* file(FileId id);
