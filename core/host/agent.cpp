@@ -222,8 +222,28 @@ ssize_t receiveMessage(int sock, void* msg, std::size_t size, int* fd)
     return n;
 }
 
+namespace {
+
+// The channel lives far above the descriptors a scenario gets (lowest free from 3, as the
+// model numbers them), so a scenario's close() or mmap() of a stale number never meets it.
+constexpr int channelFd = 900;
+
+int moveChannelHigh(int fd)
+{
+    if (fd == channelFd)
+        return fd;
+    const int high = ::fcntl(fd, F_DUPFD, channelFd);
+    if (high < 0)
+        return fd;
+    ::close(fd);
+    return high;
+}
+
+} // namespace
+
 void agentMain(int channel, pid_t controller)
 {
+    channel = moveChannelHigh(channel);
     // Keep only stdio and the channel: descriptors of the controller (other agents'
     // channels, its uffd copies) must not stay alive in the scenario's processes.
     if (channel > 3)
@@ -249,7 +269,7 @@ void agentMain(int channel, pid_t controller)
             const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
             if (pid == 0) {
                 ::close(channel);
-                channel = passed;
+                channel = moveChannelHigh(passed);
                 dieWithParent(controller);
                 continue;
             }
