@@ -139,10 +139,7 @@ scenario::CallResult ModelBackend::fork(scenario::ProcIndex parent, scenario::Pr
 
 std::vector<ObservedProcess> ModelBackend::observe()
 {
-    std::vector<ObservedProcess> out;
-    for (std::size_t i = 0; i < m_world.procs.size(); ++i)
-        out.push_back(observeProcess(m_world, i));
-    return out;
+    return observeWorld(m_world);
 }
 
 } // namespace vmalab

@@ -69,11 +69,13 @@ std::string vmaName(const World& world, const Mm& mm, const Vma& v)
     return {};
 }
 
-ObservedProcess observeProcess(const World& world, std::size_t procIndex)
+namespace {
+
+// One process, given the world-wide sharing counts (built once for all processes).
+ObservedProcess observeWith(const World& world, std::size_t procIndex, const std::map<FilePage, unsigned>& mapCounts,
+                            const std::map<FilePage, unsigned>& anonCounts)
 {
     const Mm& mm = world.procs.at(procIndex);
-    const auto mapCounts = fileMapCounts(world);
-    const auto anonCounts = anonShareCounts(world);
     ObservedProcess out;
     out.pid = mm.pid;
     for (const auto& vmaEntry : mm.vmas) {
@@ -170,6 +172,23 @@ ObservedProcess observeProcess(const World& world, std::size_t procIndex)
     std::int64_t tables = 0;
     mm.pteTables.forEachAll([&](std::uint64_t s, std::uint64_t e, bool) { tables += static_cast<std::int64_t>(e - s); });
     out.stats[1].second = tables;
+    return out;
+}
+
+} // namespace
+
+ObservedProcess observeProcess(const World& world, std::size_t procIndex)
+{
+    return observeWith(world, procIndex, fileMapCounts(world), anonShareCounts(world));
+}
+
+std::vector<ObservedProcess> observeWorld(const World& world)
+{
+    const auto mapCounts = fileMapCounts(world);
+    const auto anonCounts = anonShareCounts(world);
+    std::vector<ObservedProcess> out;
+    for (std::size_t i = 0; i < world.procs.size(); ++i)
+        out.push_back(observeWith(world, i, mapCounts, anonCounts));
     return out;
 }
 
