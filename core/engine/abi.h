@@ -60,4 +60,18 @@ constexpr std::int64_t MLOCK_ONFAULT = 0x01;
 
 constexpr int FIRST_USER_FD = 3;
 
+// userfaultfd (include/uapi/linux/userfaultfd.h).
+constexpr std::int64_t O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000, UFFD_USER_MODE_ONLY = 1;
+constexpr std::uint64_t UFFD_API = 0xaa;
+constexpr std::uint64_t UFFD_FEATURE_PAGEFAULT_FLAG_WP = 1 << 0, UFFD_FEATURE_EVENT_FORK = 1 << 1,
+                        UFFD_FEATURE_EVENT_REMAP = 1 << 2, UFFD_FEATURE_EVENT_REMOVE = 1 << 3,
+                        UFFD_FEATURE_EVENT_UNMAP = 1 << 6, UFFD_FEATURE_SIGBUS = 1 << 7,
+                        UFFD_FEATURE_MINOR_SHMEM = 1 << 10, UFFD_FEATURE_WP_UNPOPULATED = 1 << 13,
+                        UFFD_FEATURE_WP_ASYNC = 1 << 15, UFFD_FEATURE_MOVE = 1 << 16;
+// Every feature 6.18 offers on x86-64 (UFFD_API_FEATURES).
+constexpr std::uint64_t UFFD_API_FEATURES = (1 << 17) - 1;
+constexpr std::uint64_t UFFDIO_REGISTER_MODE_MISSING = 1 << 0, UFFDIO_REGISTER_MODE_WP = 1 << 1,
+                        UFFDIO_REGISTER_MODE_MINOR = 1 << 2;
+constexpr std::uint64_t mmapMinAddr = 0x10000; // vm.mmap_min_addr
+
 } // namespace vmalab::abi

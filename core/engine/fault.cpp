@@ -2,6 +2,8 @@
 
 #include "core/engine/fork.h"
 #include "core/engine/page_table.h"
+#include "core/engine/uffd.h"
+#include "core/engine/abi.h"
 #include "core/vm_flags.h"
 
 #include <algorithm>
@@ -13,6 +15,20 @@ namespace vmalab {
 namespace {
 
 constexpr std::uint64_t faultAroundPages = 16; // fault_around_bytes = 64 KiB
+
+// handle_userfault(): with UFFD_FEATURE_SIGBUS the access gets SIGBUS at once; otherwise the
+// faulting thread sleeps until a monitor resolves the fault.
+FaultResult userfault(OpContext& c, const Vma& v, Addr addr, const char* mode)
+{
+    const std::string what = std::string(mode) + " userfault at " + hexAddr(addr) + " in " + describeVma(v);
+    if (uffdHasFeature(c.world, v, abi::UFFD_FEATURE_SIGBUS)) {
+        c.trace.step("handle_userfault", what, "the context has UFFD_FEATURE_SIGBUS: no monitor is asked, the access gets SIGBUS");
+        return FaultResult::Bus;
+    }
+    c.trace.step("handle_userfault", what,
+                 "the thread sleeps until a monitor resolves the fault (UFFDIO_COPY, ZEROPAGE, CONTINUE or WRITEPROTECT)");
+    return FaultResult::Userfault;
+}
 
 bool thpAllowed(const OpContext& c, const Vma& v)
 {
@@ -101,6 +117,11 @@ void fillPageCache(OpContext& c, const Vma& v, File& f, PageOff idx)
 // (aligned by virtual address, clipped to the VMA, its PTE table and EOF) whose PTEs are none.
 void faultAround(OpContext& c, const Vma& v, const File& f, Addr addr)
 {
+    if (v.vm_flags & (VM_UFFD_WP | VM_UFFD_MINOR)) {
+        c.trace.step("should_fault_around", "maps no neighbours of " + hexAddr(addr),
+                     "uffd_disable_fault_around(): WP and MINOR registrations must see every fault themselves");
+        return;
+    }
     Addr from = std::max(v.vm_start, addr & ~(faultAroundPages * pageSize - 1));
     Addr to = std::min({ v.vm_end, from + faultAroundPages * pageSize, (addr & ~(pmdSize - 1)) + pmdSize });
     from = std::max(from, addr & ~(pmdSize - 1));
@@ -124,6 +145,8 @@ FaultResult anonFault(OpContext& c, Vma& v, Addr addr, bool write)
     if (thpAllowed(c, v) && block >= v.vm_start && block + pmdSize <= v.vm_end
         && !c.mm.ptes.anyIn(pageIndex(block), pageIndex(block + pmdSize))) {
         anonVmaPrepare(c, v);
+        if (v.vm_flags & VM_UFFD_MISSING)
+            return userfault(c, v, addr, "MISSING");
         const bool zero = !write && c.profile().machine.thpUseZeroPage;
         setPtes(c.mm, block, block + pmdSize, Pte { PageState::Present, zero ? Pte::Kind::ZeroPage : Pte::Kind::Anon, false });
         c.trace.step("do_huge_pmd_anonymous_page",
@@ -131,6 +154,13 @@ FaultResult anonFault(OpContext& c, Vma& v, Addr addr, bool write)
                      "THP is allowed here and the aligned 2 MiB block lies wholly inside the VMA");
         return FaultResult::Ok;
     }
+    // do_anonymous_page() allocates the PTE table first, and prepares the anon_vma before it
+    // asks userfaultfd only for a write.
+    c.mm.pteTables.assign(addr / pmdSize, addr / pmdSize + 1, true);
+    if ((v.vm_flags & VM_UFFD_MISSING) && write)
+        anonVmaPrepare(c, v);
+    if (v.vm_flags & VM_UFFD_MISSING)
+        return userfault(c, v, addr, "MISSING");
     if (!write) {
         setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Present, Pte::Kind::ZeroPage, false });
         c.trace.pageStep("do_anonymous_page", "maps the shared zero page", "maps the shared zero page", addr,
@@ -158,6 +188,16 @@ FaultResult fileFault(OpContext& c, Vma& v, Addr addr, bool write)
             anonVmaPrepare(c, v);
         c.trace.step("filemap_fault", "page " + hexAddr(idx) + " of the file lies beyond its end", "an access beyond EOF: SIGBUS");
         return FaultResult::Bus;
+    }
+    const bool cached = f->pageCache.find(idx) != nullptr;
+    if (f->kind == File::Kind::Shmem
+        && ((!cached && (v.vm_flags & VM_UFFD_MISSING)) || (cached && (v.vm_flags & VM_UFFD_MINOR)))) {
+        if (!write)
+            faultAround(c, v, *f, addr);
+        if (write && !(v.vm_flags & VM_SHARED))
+            anonVmaPrepare(c, v); // do_cow_fault() prepares it before shmem_fault() asks userfaultfd
+        c.mm.pteTables.assign(addr / pmdSize, addr / pmdSize + 1, true);
+        return userfault(c, v, addr, cached ? "MINOR" : "MISSING");
     }
     fillPageCache(c, v, *f, idx);
     if (!write) {
@@ -204,6 +244,30 @@ FaultResult handleFault(OpContext& c, Addr addr, bool write)
         c.trace.step("handle_pte_marker", "the PTE at " + hexAddr(addr) + " holds a guard marker", "accessing a guard region: SIGSEGV");
         return FaultResult::Segv;
     }
+    const bool uw = v->vm_flags & VM_UFFD_WP;
+    bool markerWp = false;
+    if (pte && pte->kind == Pte::Kind::Marker) {
+        clearPtes(c.mm, addr, addr + pageSize);
+        if (uw) {
+            markerWp = true;
+            c.trace.step("pte_marker_handle_uffd_wp", "the PTE at " + hexAddr(addr) + " holds a uffd-wp marker",
+                         "the VMA is still `uw`: the page is faulted in as if missing and keeps the uffd-wp bit");
+        } else {
+            c.trace.step("pte_marker_clear", "drops the stale uffd-wp marker at " + hexAddr(addr),
+                         "the VMA is no longer `uw`: the fault proceeds as for a none PTE");
+        }
+        pte = nullptr;
+    }
+    if (pte && pte->state == PageState::Present && write && pte->uffdWp && uw) {
+        if (!uffdHasFeature(c.world, *v, abi::UFFD_FEATURE_WP_ASYNC))
+            return userfault(c, *v, addr, "WP");
+        Pte open = *pte;
+        open.uffdWp = false;
+        setPtes(c.mm, addr, addr + pageSize, open);
+        c.trace.pageStep("do_wp_page", "clears the uffd-wp bit", "clear the uffd-wp bit", addr,
+                         "UFFD_FEATURE_WP_ASYNC: the kernel resolves write-protect faults itself");
+        pte = ptAt(c.mm, addr);
+    }
     if (pte && pte->state == PageState::Present) {
         if (!write || (pte->kind == Pte::Kind::Anon && !pte->cowShared)
             || (pte->kind == Pte::Kind::File && (v->vm_flags & VM_SHARED)))
@@ -231,7 +295,24 @@ FaultResult handleFault(OpContext& c, Addr addr, bool write)
                          fromZero ? "replaces zero pages with new anonymous pages" : "copies file pages into new anonymous pages", addr, "a write to a read-only page of a private mapping breaks COW");
         return FaultResult::Ok;
     }
-    return v->isAnonymous() ? anonFault(c, *v, addr, write) : fileFault(c, *v, addr, write);
+    const FaultResult r = v->isAnonymous() ? anonFault(c, *v, addr, write) : fileFault(c, *v, addr, write);
+    if (r != FaultResult::Ok || !markerWp)
+        return r;
+    // The new entry inherits the marker's protection (pte_mkuffd_wp() also takes write away),
+    // so a write retries into do_wp_page() and its write-protect userfault.
+    if (const Pte* now = ptAt(c.mm, addr)) {
+        Pte kept = *now;
+        kept.uffdWp = true;
+        setPtes(c.mm, addr, addr + pageSize, kept);
+    }
+    if (!write)
+        return r;
+    if (!uffdHasFeature(c.world, *v, abi::UFFD_FEATURE_WP_ASYNC))
+        return userfault(c, *v, addr, "WP");
+    Pte open = *ptAt(c.mm, addr);
+    open.uffdWp = false;
+    setPtes(c.mm, addr, addr + pageSize, open);
+    return r;
 }
 
 std::int64_t doTouch(OpContext& c, Addr addr, std::uint64_t len, std::int64_t access)
@@ -244,7 +325,8 @@ std::int64_t doTouch(OpContext& c, Addr addr, std::uint64_t len, std::int64_t ac
         const Pte* pte = ptAt(c.mm, a);
         const Vma* v = c.mm.vmaAt(a);
         // A present page the access may use needs no fault.
-        if (pte && pte->state == PageState::Present && v && (v->vm_flags & (write ? VM_WRITE : VM_ACCESS_FLAGS))) {
+        if (pte && pte->state == PageState::Present && v && (v->vm_flags & (write ? VM_WRITE : VM_ACCESS_FLAGS))
+            && !(write && pte->uffdWp)) {
             if (!write || (pte->kind == Pte::Kind::Anon && !pte->cowShared) || (pte->kind == Pte::Kind::File && (v->vm_flags & VM_SHARED)))
                 continue;
         }
@@ -255,6 +337,9 @@ std::int64_t doTouch(OpContext& c, Addr addr, std::uint64_t len, std::int64_t ac
             return SIGSEGV;
         case FaultResult::Bus:
             return SIGBUS;
+        case FaultResult::Userfault:
+            c.userfaultWait = a;
+            return 0;
         }
     }
     return 0;
@@ -273,9 +358,12 @@ int populateVmaRange(OpContext& c, Addr start, Addr end)
     for (Addr a = start; a < end; a += pageSize) {
         const Pte* pte = ptAt(c.mm, a);
         if (pte && pte->state == PageState::Present
-            && (!write || (pte->kind == Pte::Kind::Anon && !pte->cowShared)))
+            && (!write || (pte->kind == Pte::Kind::Anon && !pte->cowShared && !pte->uffdWp)))
             continue;
-        if (handleFault(c, a, write) != FaultResult::Ok)
+        const FaultResult r = handleFault(c, a, write);
+        if (r == FaultResult::Userfault)
+            c.userfaultWait = a;
+        if (r != FaultResult::Ok)
             return -EFAULT;
     }
     return 0;

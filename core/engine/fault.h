@@ -9,6 +9,7 @@ enum class FaultResult
     Ok,
     Segv,
     Bus,
+    Userfault, // waits for a userfaultfd monitor (OpContext::userfaultWait says where)
 };
 
 // handle_mm_fault() for one page, from a user access (touch) or from get_user_pages()

@@ -1,6 +1,7 @@
 #include "core/engine/abi.h"
 #include "core/engine/ops.h"
 #include "core/engine/page_table.h"
+#include "core/engine/uffd.h"
 
 #include <cerrno>
 #include <vector>
@@ -11,21 +12,9 @@ using namespace abi;
 
 namespace {
 
-int lowestFreeFd(const Mm& mm)
-{
-    int fd = FIRST_USER_FD;
-    for (const auto& [n, id] : mm.fds) {
-        if (n > fd)
-            break;
-        if (n == fd)
-            ++fd;
-    }
-    return fd;
-}
-
 std::int64_t installFd(OpContext& c, FileId id)
 {
-    const int fd = lowestFreeFd(c.mm);
+    const int fd = c.mm.lowestFreeFd(FIRST_USER_FD);
     c.mm.fds[fd] = id;
     return fd;
 }
@@ -108,6 +97,8 @@ std::int64_t doOpenFile(OpContext& c, const std::string& name, std::int64_t len)
 
 std::int64_t doFtruncate(OpContext& c, std::int64_t fd, std::int64_t len)
 {
+    if (fd >= 0 && fd <= 0x7fffffff && c.mm.uffdFds.count(static_cast<int>(fd)))
+        return refuseCall(c, "do_ftruncate", -EINVAL, "fd " + std::to_string(fd) + " is a userfaultfd, not a regular file: -EINVAL");
     auto it = c.mm.fds.find(static_cast<int>(fd));
     if (fd < 0 || fd > 0x7fffffff || it == c.mm.fds.end()) {
         c.trace.step("do_sys_ftruncate", "refused", "fd " + std::to_string(fd) + " is not open: -EBADF");
@@ -128,6 +119,15 @@ std::int64_t doFtruncate(OpContext& c, std::int64_t fd, std::int64_t len)
 
 std::int64_t doClose(OpContext& c, std::int64_t fd)
 {
+    if (fd >= 0 && fd <= 0x7fffffff) {
+        if (auto u = c.mm.uffdFds.find(static_cast<int>(fd)); u != c.mm.uffdFds.end()) {
+            const UffdCtxId ctx = u->second;
+            c.mm.uffdFds.erase(u);
+            c.trace.step("close_fd", "closes fd " + std::to_string(fd) + " (userfaultfd context #" + std::to_string(ctx) + ")");
+            closeUffdFd(c, ctx);
+            return 0;
+        }
+    }
     auto it = c.mm.fds.find(static_cast<int>(fd));
     if (fd < 0 || fd > 0x7fffffff || it == c.mm.fds.end()) {
         c.trace.step("close_fd", "refused", "fd " + std::to_string(fd) + " is not open: -EBADF");

@@ -2,9 +2,11 @@
 
 #include "core/assert.h"
 #include "core/engine/page_table.h"
+#include "core/engine/uffd.h"
 #include "core/engine/vma_merge.h"
 #include "core/vm_flags.h"
 
+#include <map>
 #include <vector>
 
 namespace vmalab {
@@ -137,6 +139,9 @@ std::int64_t doFork(World& world, std::size_t parentIndex, std::size_t childInde
     child.brk = parent.brk;
     child.start_stack = parent.start_stack;
     child.fds = parent.fds; // dup_fd(): the child's table refers to the same open files
+    child.uffdFds = parent.uffdFds;
+    for (const auto& [fd, ctx] : child.uffdFds)
+        ++world.uffds.at(ctx).fdRefs;
 
     trace.holding(Lock::MmapWrite);
     trace.step("dup_mmap",
@@ -144,6 +149,7 @@ std::int64_t doFork(World& world, std::size_t parentIndex, std::size_t childInde
                    + std::to_string(parent.mapCount()) + " VMA(s) in address order",
                "fork holds the parent's mmap write lock (each parent VMA write-locked) and the child's");
 
+    std::map<UffdCtxId, UffdCtxId> forkedUffds; // dup_fctx(): one new context per parent context
     std::vector<Vma> sources;
     for (const auto& entry : parent.vmas)
         sources.push_back(entry.second);
@@ -172,6 +178,11 @@ std::int64_t doFork(World& world, std::size_t parentIndex, std::size_t childInde
             rule += "; VM_WIPEONFORK: no anon_vma and no page tables, the child's copy starts empty";
         trace.step("vm_area_dup", "copies " + describeVma(src) + " into the child as " + describeVma(dst), rule);
         trace.last().created = { dst.id };
+        if (dst.uffd_ctx != noUffdCtx) {
+            dupUserfaultfd(world, childIndex, dst, forkedUffds, trace);
+            *child.findVma(dst.vm_start) = dst;
+            trace.last().changed = { dst.id };
+        }
         if (dst.anon_vma != noAnonVma) {
             trace.step("anon_vma_fork",
                        "gives #" + std::to_string(dst.id) + " its own anon_vma #" + std::to_string(dst.anon_vma)

@@ -10,8 +10,7 @@ namespace vmalab {
 
 // fork(): dup_mmap() (kernel-model.md §12) builds world.procs[childIndex] from
 // world.procs[parentIndex] (the vector grows as needed, so references into it do not survive
-// the call) and returns the child's pid. The engine has no userfaultfd contexts yet: every VMA
-// is treated as having none.
+// the call) and returns the child's pid.
 std::int64_t doFork(World& world, std::size_t parentIndex, std::size_t childIndex, Tracer& trace);
 
 // vma_needs_copy() for the profile: whether fork copies the page tables of `src` into its copy

@@ -142,16 +142,25 @@ std::int64_t updateVma(OpContext& c, Addr vmaStart, Addr start, Addr end, VmFlag
     return static_cast<std::int64_t>(c.mm.vmas.at(r.vmaStart).vm_end);
 }
 
-// zap_page_range_single() as MADV_DONTNEED uses it: every entry but guard markers goes.
-void zapKeepingGuards(Mm& mm, Addr start, Addr end)
+// zap_page_range_single() as MADV_DONTNEED uses it: every entry but guard markers goes. In a
+// file or shmem VMA registered for WP, an entry that was write-protected leaves a uffd-wp marker
+// behind (zap_install_uffd_wp_if_needed()), so the protection outlives the page.
+void zapKeepingGuards(Mm& mm, const Vma& v, Addr start, Addr end)
 {
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> gone;
+    const bool keepWp = !v.isAnonymous() && (v.vm_flags & VM_UFFD_WP);
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> gone, protectedRuns;
     mm.ptes.forEach(pageIndex(start), pageIndex(end), [&](std::uint64_t s, std::uint64_t e, const Pte& p) {
-        if (p.state != PageState::Guard)
+        if (p.state == PageState::Guard)
+            return;
+        if (keepWp && p.uffdWp)
+            protectedRuns.emplace_back(s, e);
+        else
             gone.emplace_back(s, e);
     });
     for (auto [s, e] : gone)
         mm.ptes.erase(s, e);
+    for (auto [s, e] : protectedRuns)
+        mm.ptes.assign(s, e, Pte { PageState::Swap, Pte::Kind::Marker, true });
 }
 
 // How many PTEs in all processes map page `idx` of file `file`.
@@ -235,9 +244,11 @@ std::int64_t pageAdvice(OpContext& c, Addr vmaStart, Addr start, Addr end, std::
                          "they stay mapped until reclaim needs them, so the page states do not change");
             return 0;
         }
-        zapKeepingGuards(c.mm, start, end);
+        zapKeepingGuards(c.mm, v, start, end);
         c.trace.step("zap_page_range_single", "zaps " + range,
-                     "pages and zero pages go (anonymous data is lost, file pages refault); guard markers stay");
+                     (!v.isAnonymous() && (v.vm_flags & VM_UFFD_WP))
+                         ? "pages go (file pages refault); guard markers stay, and write-protected entries leave uffd-wp markers"
+                         : "pages and zero pages go (anonymous data is lost, file pages refault); guard markers stay");
         return 0;
     }
     case MADV_WILLNEED:
@@ -307,10 +318,13 @@ std::int64_t populate(OpContext& c, Addr start, Addr end, bool write)
         const Addr to = std::min(end, v->vm_end);
         for (; a < to; a += pageSize) {
             const Pte* p = ptAt(c.mm, a);
-            if (p && p->state == PageState::Present
+            if (p && p->state == PageState::Present && !(write && p->uffdWp)
                 && (!write || (p->kind == Pte::Kind::Anon && !p->cowShared) || (p->kind == Pte::Kind::File && (f & VM_SHARED))))
                 continue;
-            if (handleFault(c, a, write) != FaultResult::Ok)
+            const FaultResult r = handleFault(c, a, write);
+            if (r == FaultResult::Userfault)
+                c.userfaultWait = a;
+            if (r != FaultResult::Ok)
                 return refuseCall(c, "faultin_page_range", -EFAULT, "the fault at " + hexAddr(a) + " fails (guard marker or SIGBUS): -EFAULT");
         }
     }

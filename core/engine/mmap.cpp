@@ -131,6 +131,8 @@ std::int64_t doMmap(OpContext& c, Addr addr, std::uint64_t len, std::int64_t pro
     FileId fileId = noFile;
     if (!(flags & MAP_ANONYMOUS)) {
         auto it = c.mm.fds.find(static_cast<int>(fd));
+        if (fd >= 0 && fd <= 0x7fffffff && c.mm.uffdFds.count(static_cast<int>(fd)))
+            return refuseCall(c, "do_mmap", -ENODEV, "fd " + std::to_string(fd) + " is a userfaultfd, which cannot be mapped: -ENODEV");
         if (fd < 0 || fd > 0x7fffffff || it == c.mm.fds.end())
             return refuseCall(c, "ksys_mmap_pgoff", -EBADF, "not MAP_ANONYMOUS and fd " + std::to_string(fd) + " is not open: -EBADF");
         fileId = it->second;

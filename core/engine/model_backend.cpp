@@ -6,6 +6,7 @@
 #include "core/engine/layout.h"
 #include "core/engine/observe.h"
 #include "core/engine/ops.h"
+#include "core/engine/uffd.h"
 
 namespace vmalab {
 
@@ -40,7 +41,12 @@ std::optional<std::string> ModelBackend::missingFeature(const std::string& featu
 
 std::optional<std::string> ModelBackend::start()
 {
-    m_world.procs.push_back(makeDefaultProcess(m_world, m_world.nextPid++));
+    if (m_initial) {
+        m_world = std::move(*m_initial);
+        m_initial.reset();
+    } else {
+        m_world.procs.push_back(makeDefaultProcess(m_world, m_world.nextPid++));
+    }
     if (m_keepHistory)
         m_history = std::make_unique<History>(m_world);
     return std::nullopt;
@@ -89,8 +95,25 @@ scenario::CallResult executeCall(OpContext& c, const std::string& name, const st
         ret = doFtruncate(c, n(0), n(1));
     else if (name == "close")
         ret = doClose(c, n(0));
+    else if (name == "userfaultfd")
+        ret = doUserfaultfd(c, n(0));
+    else if (name == "uffdio_api")
+        ret = doUffdioApi(c, n(0), u(1));
+    else if (name == "uffdio_register")
+        ret = doUffdioRegister(c, n(0), u(1), u(2), u(3));
+    else if (name == "uffdio_unregister")
+        ret = doUffdioUnregister(c, n(0), u(1), u(2));
+    else if (name == "uffdio_writeprotect")
+        ret = doUffdioWriteprotect(c, n(0), u(1), u(2), n(3) != 0);
     else
         return { 0, name + "() is not modelled yet by this version of vmalab" };
+    if (c.userfaultWait) {
+        // The replay backend words it the same way: the call cannot finish without a monitor.
+        const std::string tail = " waits for a userfaultfd monitor (registered without UFFD_FEATURE_SIGBUS)";
+        if (name == "touch")
+            return { 0, "touch of " + hexAddr(*c.userfaultWait) + tail };
+        return { 0, name + "(" + hexAddr(u(0)) + ", ...)" + tail };
+    }
     return { ret, std::nullopt };
 }
 

@@ -24,6 +24,9 @@ public:
 
     // Keep every state for time travel (History); off by default.
     void keepHistory(bool on) { m_keepHistory = on; }
+    // Start from `initial` (a loaded snapshot) instead of the default process; call before
+    // start(). The world keeps its own profile.
+    void startFrom(World initial) { m_initial = std::make_unique<World>(std::move(initial)); }
     // Valid after start(); nullptr unless keepHistory(true) was called before it.
     const History* history() const { return m_history.get(); }
 
@@ -44,6 +47,7 @@ private:
     std::vector<OpTrace> m_traces;
     bool m_keepHistory = false;
     std::unique_ptr<History> m_history;
+    std::unique_ptr<World> m_initial; // set by startFrom()
 };
 
 } // namespace vmalab

@@ -3,6 +3,7 @@
 #include "core/engine/fault.h"
 #include "core/engine/ops.h"
 #include "core/engine/page_table.h"
+#include "core/engine/uffd.h"
 #include "core/vm_flags.h"
 
 #include <algorithm>
@@ -139,6 +140,32 @@ void copyVma(OpContext& c, const Remap& r)
     s.created = { made.id };
 }
 
+// A move whose userfaultfd context did not ask for UFFD_FEATURE_EVENT_REMAP: move_ptes()
+// clears the uffd-wp bits and drops the markers it moves, and mremap_userfaultfd_prep() takes
+// the destination VMA (all of it, even what it merged with) out of the context.
+void forgetUffdAfterMove(OpContext& c, Addr start, Addr end)
+{
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> markers;
+    c.mm.ptes.update(pageIndex(start), pageIndex(end), [](Pte p) {
+        p.uffdWp = false;
+        return p;
+    });
+    c.mm.ptes.forEach(pageIndex(start), pageIndex(end), [&](std::uint64_t s, std::uint64_t e, const Pte& p) {
+        if (p.kind == Pte::Kind::Marker && p.state != PageState::Guard)
+            markers.emplace_back(s, e);
+    });
+    for (const auto& [s, e] : markers)
+        c.mm.ptes.erase(s, e);
+    Vma* dst = c.mm.findVma(start);
+    VMALAB_ASSERT(dst && dst->vm_start <= start, "the moved mapping is in place");
+    dst->uffd_ctx = noUffdCtx;
+    dst->vm_flags &= ~VM_UFFD_FLAGS;
+    auto& s = c.trace.step("mremap_userfaultfd_prep", describeVma(*dst) + " leaves its userfaultfd context and loses um/uw/ui",
+                           "the context lacks UFFD_FEATURE_EVENT_REMAP: the monitor is not told about the move, so the new "
+                           "range is no longer tracked");
+    s.changed = { dst->id };
+}
+
 // move_vma(): copy the VMA to r.newAddr, move its page tables, then unmap the source (or,
 // with MREMAP_DONTUNMAP, keep it without its pages and without mlock).
 std::int64_t moveVma(OpContext& c, const Remap& r)
@@ -152,11 +179,16 @@ std::int64_t moveVma(OpContext& c, const Remap& r)
             return refuseCall(c, "vrm_calc_charge", -ENOMEM, "overcommit refuses the charge: -ENOMEM");
     }
     const Addr srcStart = src.vm_start, srcEnd = src.vm_end;
+    const bool dropUffd = uffdWithoutEventRemap(c.world, src);
     copyVma(c, r);
     movePtes(c.mm, r.addr, r.oldLen, r.newAddr);
     c.trace.step("move_page_tables", "moves the page-table entries of " + describeRange(r.addr, r.addr + r.oldLen) + " to "
                      + hexAddr(r.newAddr),
-                 "pages, zero pages and guard markers travel with the mapping");
+                 dropUffd ? "pages, zero pages and guard markers travel with the mapping; uffd-wp bits and markers are "
+                            "dropped on the way (the context lacks UFFD_FEATURE_EVENT_REMAP)"
+                          : "pages, zero pages and guard markers travel with the mapping");
+    if (dropUffd)
+        forgetUffdAfterMove(c, r.newAddr, r.newAddr + r.oldLen);
     if (r.flags & MREMAP_DONTUNMAP) {
         Vma* old = c.mm.findVma(r.addr);
         VMALAB_ASSERT(old && old->vm_start <= r.addr, "the DONTUNMAP source vanished");

@@ -18,6 +18,7 @@ list(APPEND VMALAB_CORE_SOURCES
     engine/page_table.cpp engine/page_table.h
     engine/run_map.h
     engine/trace.cpp engine/trace.h
+    engine/uffd.cpp engine/uffd.h
     engine/vma_merge.cpp engine/vma_merge.h
     engine/world.cpp engine/world.h
 )

@@ -3,6 +3,7 @@
 #include "core/engine/trace.h"
 #include "core/engine/world.h"
 
+#include <optional>
 #include <string>
 
 namespace vmalab {
@@ -10,9 +11,18 @@ namespace vmalab {
 // What an operation works on: the world, the address space it changes, the trace.
 struct OpContext
 {
+    OpContext(World& w, Mm& m, Tracer& t)
+        : world(w)
+        , mm(m)
+        , trace(t)
+    {
+    }
     World& world;
     Mm& mm;
     Tracer& trace;
+    // Set when an access would wait for a userfaultfd monitor (no UFFD_FEATURE_SIGBUS): the
+    // page it waits on. The call cannot complete in a scenario without a monitor.
+    std::optional<Addr> userfaultWait;
     const Profile& profile() const { return world.profile(); }
 };
 

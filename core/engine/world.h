@@ -89,6 +89,19 @@ struct Pte
     bool operator==(const Pte&) const = default;
 };
 
+// A userfaultfd context (struct userfaultfd_ctx). It acts on the address space that created
+// it, whichever process uses a descriptor of it.
+struct UffdCtx
+{
+    UffdCtxId id = noUffdCtx;
+    std::size_t owner = 0;      // scenario process index of ctx->mm
+    bool initialized = false;   // UFFDIO_API done; every other ioctl needs it
+    std::uint64_t features = 0; // the UFFD_FEATURE_* bits UFFDIO_API enabled
+    unsigned fdRefs = 0;        // descriptors open on it in any process
+    bool monitorHeld = false;   // made by fork with EVENT_FORK: the monitor holds it open
+    bool operator==(const UffdCtx&) const = default;
+};
+
 // One address space (struct mm_struct) with its page tables and open files.
 struct Mm
 {
@@ -96,7 +109,8 @@ struct Mm
     PersistentMap<Addr, Vma> vmas; // by vm_start: the ordered VMA index (the kernel's maple tree)
     RunMap<Pte> ptes;          // by page index (address >> 12)
     RunMap<bool> pteTables;    // by PMD index (address >> 21): which PTE tables exist
-    std::map<int, FileId> fds; // open file descriptors
+    std::map<int, FileId> fds; // open file descriptors of files
+    std::map<int, UffdCtxId> uffdFds; // open userfaultfd descriptors (numbered with fds)
     Addr mmap_base = 0;
     Addr task_size = 0x7ffffffff000;
     Addr start_brk = 0;
@@ -106,6 +120,14 @@ struct Mm
     std::uint64_t forkPtesCopied = 0;
 
     std::size_t mapCount() const { return vmas.size(); }
+    // get_unused_fd_flags(): the lowest number at or above `first` free in both tables.
+    int lowestFreeFd(int first) const
+    {
+        int fd = first;
+        while (fds.count(fd) || uffdFds.count(fd))
+            ++fd;
+        return fd;
+    }
     // find_vma(): the first VMA that ends above addr, or nullptr.
     const Vma* findVma(Addr addr) const;
     Vma* findVma(Addr addr);
@@ -129,9 +151,11 @@ struct World
     // anon_vma_fork(): a child's anon_vma -> the parent's. Pages shared copy-on-write are
     // known by their root anon_vma and page index, as the kernel's rmap finds them.
     PersistentMap<AnonVmaId, AnonVmaId> anonVmaParent;
+    PersistentMap<UffdCtxId, UffdCtx> uffds; // live userfaultfd contexts
     VmaId nextVmaId = 1;
     FileId nextFileId = 1;
     AnonVmaId nextAnonVmaId = 1;
+    UffdCtxId nextUffdCtxId = 1;
     std::uint64_t nextInode = 1024;
     std::int64_t nextPid = 1000;
 
@@ -156,6 +180,11 @@ struct World
         return id;
     }
     File& newFile(File::Kind kind, const std::string& path, std::uint64_t size);
+    const UffdCtx* uffd(UffdCtxId id) const
+    {
+        auto it = uffds.find(id);
+        return it == uffds.end() ? nullptr : &it->second;
+    }
     const File* file(FileId id) const;
     File* file(FileId id);
 

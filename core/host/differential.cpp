@@ -23,6 +23,7 @@ public:
     explicit Generator(std::uint64_t seed)
         : m_rng(seed)
         , m_forkRng(seed ^ 0x666f726bull) // its own stream: the operations of a seed stay as they were
+        , m_uffdRng(seed ^ 0x75666664ull) // likewise for userfaultfd
     {
     }
 
@@ -45,10 +46,14 @@ public:
             return std::uniform_int_distribution<std::uint64_t>(lo, hi)(m_forkRng);
         };
         const std::uint64_t forkAt = ops > 0 && forkPick(0, 99) < 30 ? forkPick(0, ops - 1) : ops;
+        const bool uffd = uffdPick(0, 99) < 30;
+        if (uffd)
+            out += uffdSetup();
         for (unsigned i = 0; i < ops; ++i) {
             if (i == forkAt)
                 out += "child = fork()\n";
-            const std::string line = "r" + std::to_string(i) + " = " + operation();
+            const bool uffdOp = uffd && uffdPick(0, 99) < 20;
+            const std::string line = "r" + std::to_string(i) + " = " + (uffdOp ? uffdOperation() : operation());
             // Calls naming an fd stay in main: replay's child agent reuses fd numbers the scenario
             // closed for its own files, so a stale fd is not EBADF there (a replay limitation).
             const bool inChild = i > forkAt && forkPick(0, 1) && line.find("fd") == std::string::npos;
@@ -58,6 +63,48 @@ public:
     }
 
 private:
+    std::uint64_t uffdPick(std::uint64_t lo, std::uint64_t hi)
+    {
+        return std::uniform_int_distribution<std::uint64_t>(lo, hi)(m_uffdRng);
+    }
+
+    // A userfaultfd with SIGBUS always on (a fault that would wait for a monitor ends a replay),
+    // and a random choice of the features that change what the kernel does.
+    std::string uffdSetup()
+    {
+        std::string features = "UFFD_FEATURE_SIGBUS";
+        if (uffdPick(0, 1))
+            features += " | UFFD_FEATURE_WP_UNPOPULATED";
+        if (uffdPick(0, 99) < 30)
+            features += " | UFFD_FEATURE_EVENT_FORK";
+        if (uffdPick(0, 99) < 30)
+            features += " | UFFD_FEATURE_EVENT_REMAP";
+        return "uffd = userfaultfd(O_CLOEXEC | O_NONBLOCK)\nuffdio_api(uffd, " + features + ")\n";
+    }
+
+    // Register, unregister or write-protect a random range. The range helpers draw from the
+    // uffd stream, so sequences without userfaultfd stay what they were.
+    std::string uffdOperation()
+    {
+        std::swap(m_rng, m_uffdRng);
+        static const char* const modes[] = { "UFFDIO_REGISTER_MODE_MISSING", "UFFDIO_REGISTER_MODE_WP",
+            "UFFDIO_REGISTER_MODE_WP", "UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP",
+            "UFFDIO_REGISTER_MODE_MINOR" };
+        std::uint64_t page = 0;
+        const std::string addr = address(&page);
+        const std::string len = length(page);
+        const std::uint64_t kind = pick(0, 9);
+        std::string call;
+        if (kind < 4)
+            call = "uffdio_register(uffd, " + addr + ", " + len + ", " + modes[pick(0, std::size(modes) - 1)] + ")";
+        else if (kind < 6)
+            call = "uffdio_unregister(uffd, " + addr + ", " + len + ")";
+        else
+            call = "uffdio_writeprotect(uffd, " + addr + ", " + len + ", " + (chance(75) ? "1" : "0") + ")";
+        std::swap(m_rng, m_uffdRng);
+        return call;
+    }
+
     std::uint64_t pick(std::uint64_t lo, std::uint64_t hi)
     {
         return std::uniform_int_distribution<std::uint64_t>(lo, hi)(m_rng);
@@ -212,6 +259,7 @@ private:
 
     std::mt19937_64 m_rng;
     std::mt19937_64 m_forkRng;
+    std::mt19937_64 m_uffdRng;
     std::vector<std::string> m_fds;
 };
 
