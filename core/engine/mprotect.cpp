@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <utility>
 
 namespace vmalab {
 
@@ -17,17 +18,25 @@ namespace {
 // VMA that covers [start, end) afterwards, or -errno.
 std::int64_t mprotectFixup(OpContext& c, Addr vmaStart, Addr start, Addr end, VmFlags newFlags)
 {
-    const Vma& v = c.mm.vmas.at(vmaStart);
+    const Vma& v = std::as_const(c.mm).vmas.at(vmaStart); // const: a look must not copy the VMA
     const VmFlags oldFlags = v.vm_flags;
     if (newFlags == oldFlags) {
-        c.trace.step("mprotect_fixup", describeVma(v) + " already has that protection", "nothing to change, so no split and no merge");
+        const VmaText vt = VmaText::of(v);
+        c.trace.deferredStep("mprotect_fixup", [=](std::string& what, std::string& rule) {
+            vt.append(what);
+            what += " already has that protection";
+            rule += "nothing to change, so no split and no merge";
+        });
         return static_cast<std::int64_t>(vmaStart);
     }
     if (newFlags & VM_WRITE) {
         if (!(oldFlags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) {
             newFlags |= VM_ACCOUNT;
-            c.trace.step("mprotect_fixup", "charges " + std::to_string((end - start) >> pageShift) + " page(s) to the commit limit",
-                         "a private mapping becomes writable for the first time: it gains VM_ACCOUNT");
+            const std::uint64_t pages = (end - start) >> pageShift;
+            c.trace.deferredStep("mprotect_fixup", [=](std::string& what, std::string& rule) {
+                what += "charges " + std::to_string(pages) + " page(s) to the commit limit";
+                rule += "a private mapping becomes writable for the first time: it gains VM_ACCOUNT";
+            });
         }
     } else if ((oldFlags & VM_ACCOUNT) && v.isAnonymous() && v.anon_vma == noAnonVma) {
         newFlags &= ~VM_ACCOUNT;
@@ -65,7 +74,8 @@ std::int64_t doMprotect(OpContext& c, Addr start, std::uint64_t len, std::int64_
     if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM))
         return refuseCall(c, "arch_validate_prot", -EINVAL, "unknown protection bits: -EINVAL");
 
-    const Vma* first = c.mm.findVma(start);
+    const Mm& mm = c.mm; // lookups through const: the mutable ones copy what they find
+    const Vma* first = mm.findVma(start);
     if (!first || first->vm_start >= end)
         return refuseCall(c, "do_mprotect_pkey", -ENOMEM, "no VMA in the range: -ENOMEM");
     if (grows & PROT_GROWSDOWN) {
@@ -87,7 +97,7 @@ std::int64_t doMprotect(OpContext& c, Addr start, std::uint64_t len, std::int64_
     Addr tmp = first->vm_start;
     Addr nstart = start;
     std::int64_t error = 0;
-    for (const Vma* v = first; v && v->vm_start < end; v = c.mm.findVma(tmp)) {
+    for (const Vma* v = first; v && v->vm_start < end; v = mm.findVma(tmp)) {
         if (v->vm_start != tmp) {
             c.trace.step("do_mprotect_pkey", "stops at the hole before " + describeVma(*v),
                          "the range has a hole: -ENOMEM, and the VMAs before it keep their new protection");
@@ -107,7 +117,7 @@ std::int64_t doMprotect(OpContext& c, Addr start, std::uint64_t len, std::int64_
             error = r;
             break;
         }
-        tmp = c.mm.vmas.at(static_cast<Addr>(r)).vm_end;
+        tmp = mm.vmas.at(static_cast<Addr>(r)).vm_end;
         nstart = tmp;
     }
     if (!error && tmp < end) {

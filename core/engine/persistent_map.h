@@ -9,61 +9,25 @@
 
 namespace vmalab {
 
-// An ordered map whose copies share every node they have not changed: copying is O(1),
-// and a change copies only the O(log n) nodes on its path (a treap with path copying).
-// History keeps a World per operation this way (docs/history.md).
+// An ordered map whose copies share every node they have not changed: copying is O(1) (one
+// reference count), and a change copies only the nodes on its path. It is a B+tree with
+// path copying: wide nodes keep it a few levels deep (4 at 60,000 VMAs, where a treap was
+// about 30), so a lookup touches few cache lines and a change copies few nodes. History
+// keeps a World per operation this way (docs/history.md).
 //
 // It offers the part of std::map the engine uses. Differences: iterators are read-only
 // (change values through at()); a reference from at() stays valid until the map is next
-// copied or changed structurally (emplace/erase); rekey() moves a key in place when the
-// order is unchanged, as VMA starts move when VMAs grow or shrink.
+// copied (values live in boxes of their own, so structural changes to other keys do not
+// move them); an iterator is valid until the map changes; rekey() moves a key in place when
+// the order is unchanged, as VMA starts move when VMAs grow or shrink.
 template <typename K, typename V>
 class PersistentMap
 {
-    struct Node;
-
-    // An intrusive reference-counted pointer: 8 bytes per child link.
-    class Ref
-    {
-    public:
-        Ref() = default;
-        explicit Ref(Node* n)
-            : m_p(n)
-        {
-            if (m_p)
-                ++m_p->refs;
-        }
-        Ref(const Ref& o)
-            : Ref(o.m_p)
-        {
-        }
-        Ref(Ref&& o) noexcept
-            : m_p(std::exchange(o.m_p, nullptr))
-        {
-        }
-        Ref& operator=(Ref o) noexcept
-        {
-            std::swap(m_p, o.m_p);
-            return *this;
-        }
-        ~Ref() { release(m_p); }
-        Node* get() const { return m_p; }
-        Node* operator->() const { return m_p; }
-        explicit operator bool() const { return m_p != nullptr; }
-
-    private:
-        static void release(Node* n)
-        {
-            // Iterative along the left spine to keep deep chains off the stack.
-            while (n && --n->refs == 0) {
-                Node* next = n->left.m_p;
-                n->left.m_p = nullptr;
-                delete n;
-                n = next;
-            }
-        }
-        Node* m_p = nullptr;
-    };
+    // Entries per node. 16 measured best for the model-vs-kernel benchmark: wider nodes
+    // make every path copy (one per operation kept in History) dearer.
+    static constexpr int kMax = 16;
+    static constexpr int kMin = kMax / 2; // every node but the root holds at least this many
+    static constexpr int kMaxDepth = 16;  // 8^16 entries: never reached
 
     // Values live in boxes of their own, shared by the node copies a path copy makes, so a
     // change copies small nodes and only the one value it changes.
@@ -75,19 +39,20 @@ class PersistentMap
 
     struct Node
     {
-        std::uint32_t refs = 0;
-        std::uint32_t prio = 0;
-        K key;
-        Box* box = nullptr;
-        Ref left;
-        Ref right;
-        Node() = default;
-        Node(const Node&) = delete;
-        ~Node()
-        {
-            if (box && --box->refs == 0)
-                delete box;
-        }
+        std::uint32_t refs = 1;
+        std::uint16_t count = 0;
+        bool leaf = true;
+        K keys[kMax]; // in a leaf the entries' keys; in an inner node each child's smallest key
+        union Slot { // (not `slots`: Qt defines that word as a macro)
+            Box* box;  // leaf
+            Node* kid; // inner node
+        } items[kMax];
+    };
+
+    struct Pos
+    {
+        const Node* leaf = nullptr; // nullptr: end()
+        int index = 0;
     };
 
 public:
@@ -115,16 +80,24 @@ public:
         using reference = Entry;
 
         const_iterator() = default;
-        Entry operator*() const { return { m_node->key, m_node->box->value }; }
+        Entry operator*() const { return { m_pos.leaf->keys[m_pos.index], m_pos.leaf->items[m_pos.index].box->value }; }
         Arrow operator->() const { return { **this }; }
         const_iterator& operator++()
         {
-            m_node = m_map->upperNode(m_node->key);
+            if (m_pos.index + 1 < m_pos.leaf->count)
+                ++m_pos.index;
+            else
+                m_pos = m_map->upperPos(m_pos.leaf->keys[m_pos.index]);
             return *this;
         }
         const_iterator& operator--()
         {
-            m_node = m_node ? m_map->lastBelow(m_node->key) : m_map->maxNode();
+            if (!m_pos.leaf)
+                m_pos = m_map->maxPos();
+            else if (m_pos.index > 0)
+                --m_pos.index;
+            else
+                m_pos = m_map->belowPos(m_pos.leaf->keys[0]);
             return *this;
         }
         const_iterator operator++(int)
@@ -139,34 +112,67 @@ public:
             --*this;
             return t;
         }
-        bool operator==(const const_iterator& o) const { return m_node == o.m_node; }
+        bool operator==(const const_iterator& o) const
+        {
+            return m_pos.leaf == o.m_pos.leaf && (!m_pos.leaf || m_pos.index == o.m_pos.index);
+        }
 
     private:
         friend class PersistentMap;
-        const_iterator(const PersistentMap* m, const Node* n)
+        const_iterator(const PersistentMap* m, Pos p)
             : m_map(m)
-            , m_node(n)
+            , m_pos(p)
         {
         }
         const PersistentMap* m_map = nullptr;
-        const Node* m_node = nullptr;
+        Pos m_pos;
     };
     using iterator = const_iterator;
+
+    PersistentMap() = default;
+    PersistentMap(const PersistentMap& o)
+        : m_root(o.m_root)
+        , m_size(o.m_size)
+    {
+        if (m_root)
+            ++m_root->refs;
+    }
+    PersistentMap(PersistentMap&& o) noexcept
+        : m_root(std::exchange(o.m_root, nullptr))
+        , m_size(std::exchange(o.m_size, 0))
+    {
+    }
+    PersistentMap& operator=(PersistentMap o) noexcept
+    {
+        std::swap(m_root, o.m_root);
+        std::swap(m_size, o.m_size);
+        return *this;
+    }
+    ~PersistentMap() { release(m_root); }
 
     std::size_t size() const { return m_size; }
     bool empty() const { return m_size == 0; }
 
-    const_iterator begin() const { return { this, minNode() }; }
-    const_iterator end() const { return { this, nullptr }; }
+    const_iterator begin() const
+    {
+        const Node* n = m_root;
+        while (n && !n->leaf)
+            n = n->items[0].kid;
+        return { this, Pos { n, 0 } };
+    }
+    const_iterator end() const { return { this, Pos {} }; }
     const_iterator find(const K& k) const
     {
-        const Node* n = m_root.get();
-        while (n && n->key != k)
-            n = k < n->key ? n->left.get() : n->right.get();
-        return { this, n };
+        const Node* n = leafFor(k);
+        if (n) {
+            const int i = lowerIndex(n, k);
+            if (i < n->count && n->keys[i] == k)
+                return { this, Pos { n, i } };
+        }
+        return end();
     }
-    const_iterator lower_bound(const K& k) const { return { this, lowerNode(k) }; }
-    const_iterator upper_bound(const K& k) const { return { this, upperNode(k) }; }
+    const_iterator lower_bound(const K& k) const { return { this, lowerPos(k) }; }
+    const_iterator upper_bound(const K& k) const { return { this, upperPos(k) }; }
     std::size_t count(const K& k) const { return find(k) == end() ? 0 : 1; }
 
     const V& at(const K& k) const
@@ -176,22 +182,21 @@ public:
         return it->second;
     }
 
-    // Mutable access: copies the nodes on the path that are shared with another version.
+    // Mutable access: copies the nodes on the path, and the value, that are shared with
+    // another version.
     V& at(const K& k)
     {
-        Ref* slot = &m_root;
+        VMALAB_ASSERT(m_root, "PersistentMap::at() of a missing key");
+        Node** slot = &m_root;
         for (;;) {
-            VMALAB_ASSERT(*slot, "PersistentMap::at() of a missing key");
             makeUnique(*slot);
-            Node* n = slot->get();
-            if (n->key == k) {
-                if (n->box->refs > 1) {
-                    --n->box->refs;
-                    n->box = new Box { 1, n->box->value };
-                }
-                return n->box->value;
+            Node* n = *slot;
+            if (n->leaf) {
+                const int i = lowerIndex(n, k);
+                VMALAB_ASSERT(i < n->count && n->keys[i] == k, "PersistentMap::at() of a missing key");
+                return uniqueValue(n->items[i].box);
             }
-            slot = k < n->key ? &n->left : &n->right;
+            slot = &n->items[childIndex(n, k)].kid;
         }
     }
 
@@ -199,14 +204,15 @@ public:
     {
         if (auto it = find(k); it != end())
             return { it, false };
-        Node* n = new Node;
-        n->prio = nextPriority();
-        n->key = k;
-        n->box = new Box { 1, std::move(v) };
-        Ref r(n);
-        insert(m_root, r);
-        ++m_size;
+        insertNew(k, std::move(v));
         return { find(k), true };
+    }
+
+    // Inserts a key that must be absent; returns its value, as at() would.
+    V& emplaceNew(const K& k, V v)
+    {
+        VMALAB_ASSERT(find(k) == end(), "PersistentMap::emplaceNew() of a key already present");
+        return insertNew(k, std::move(v));
     }
 
     std::size_t erase(const K& k)
@@ -215,33 +221,47 @@ public:
             return 0;
         eraseFrom(m_root, k);
         --m_size;
+        if (m_root->count == 0) {
+            release(m_root);
+            m_root = nullptr;
+        } else if (!m_root->leaf && m_root->count == 1) {
+            // The root is unique here (eraseFrom copied it): drop it and keep its child.
+            Node* kid = m_root->items[0].kid;
+            m_root->count = 0;
+            release(m_root);
+            m_root = kid;
+        }
         return 1;
     }
 
-    // Changes a key in place; the new key must keep the node's place in the order.
-    void rekey(const K& oldKey, const K& newKey)
+    // Changes a key in place; the new key must keep the entry's place in the order. Returns
+    // the entry's value, as at(newKey) would.
+    V& rekey(const K& oldKey, const K& newKey)
     {
-        if (oldKey == newKey)
-            return;
-        const Node* below = lastBelow(oldKey);
-        const Node* above = upperNode(oldKey);
-        VMALAB_ASSERT((!below || below->key < newKey) && (!above || newKey < above->key),
-                      "PersistentMap::rekey() would change the order");
-        Ref* slot = &m_root;
+        const auto it = find(oldKey);
+        VMALAB_ASSERT(it != end(), "PersistentMap::rekey() of a missing key");
+        if (!(oldKey == newKey)) {
+            const bool afterBelow = it == begin() || std::prev(it)->first < newKey;
+            const bool beforeAbove = std::next(it) == end() || newKey < std::next(it)->first;
+            VMALAB_ASSERT(afterBelow && beforeAbove, "PersistentMap::rekey() would change the order");
+        }
+        Node** slot = &m_root;
         for (;;) {
             makeUnique(*slot);
-            Node* n = slot->get();
-            if (n->key == oldKey) {
-                n->key = newKey;
-                return;
-            }
-            slot = oldKey < n->key ? &n->left : &n->right;
+            Node* n = *slot;
+            const int i = n->leaf ? lowerIndex(n, oldKey) : childIndex(n, oldKey);
+            if (n->keys[i] == oldKey)
+                n->keys[i] = newKey; // in an inner node: oldKey was the child's smallest key
+            if (n->leaf)
+                return uniqueValue(n->items[i].box);
+            slot = &n->items[i].kid;
         }
     }
 
     void clear()
     {
-        m_root = Ref();
+        release(m_root);
+        m_root = nullptr;
         m_size = 0;
     }
 
@@ -256,170 +276,334 @@ public:
     }
 
     // Nodes not shared with `other` (what a version costs on top of another), for benchmarks.
-    std::size_t nodesNotIn(const PersistentMap& other) const
-    {
-        return countUnshared(m_root.get(), other);
-    }
+    std::size_t nodesNotIn(const PersistentMap& other) const { return countUnshared(m_root, other); }
 
 private:
-    static void makeUnique(Ref& slot)
+    static V& uniqueValue(Box*& b)
     {
-        if (slot->refs > 1) {
-            Node* copy = new Node;
-            copy->prio = slot->prio;
-            copy->key = slot->key;
-            copy->box = slot->box;
-            ++copy->box->refs;
-            copy->left = slot->left;
-            copy->right = slot->right;
-            slot = Ref(copy);
+        if (b->refs > 1) {
+            --b->refs;
+            b = new Box { 1, b->value };
         }
+        return b->value;
     }
 
-    std::uint32_t nextPriority()
+    V& insertNew(const K& k, V v)
     {
-        // splitmix64 of a counter: deterministic, so the same operations build the same tree.
-        std::uint64_t z = (m_counter += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        return static_cast<std::uint32_t>(z ^ (z >> 31));
+        Box* box = new Box { 1, std::move(v) };
+        if (!m_root)
+            m_root = new Node;
+        typename Node::Slot s;
+        s.box = box;
+        if (Node* split = insertInto(m_root, k, s)) {
+            Node* root = new Node;
+            root->leaf = false;
+            root->count = 2;
+            root->keys[0] = m_root->keys[0];
+            root->items[0].kid = m_root;
+            root->keys[1] = split->keys[0];
+            root->items[1].kid = split;
+            m_root = root;
+        }
+        ++m_size;
+        return box->value;
     }
 
-    // Links are moved, never copied, so a node owned by one version stays unshared.
-    static void rotateRight(Ref& slot) // slot's left child rises
+    // Index of the child whose key range holds k: the last child whose smallest key is <= k.
+    static int childIndex(const Node* n, const K& k)
     {
-        Ref l = std::move(slot->left);
-        makeUnique(l);
-        slot->left = std::move(l->right);
-        l->right = std::move(slot);
-        slot = std::move(l);
+        int i = 1;
+        while (i < n->count && !(k < n->keys[i]))
+            ++i;
+        return i - 1;
     }
-    static void rotateLeft(Ref& slot)
+    // First index whose key is >= k (count if none).
+    static int lowerIndex(const Node* n, const K& k)
     {
-        Ref r = std::move(slot->right);
-        makeUnique(r);
-        slot->right = std::move(r->left);
-        r->left = std::move(slot);
-        slot = std::move(r);
+        int i = 0;
+        while (i < n->count && n->keys[i] < k)
+            ++i;
+        return i;
     }
 
-    static void insert(Ref& slot, const Ref& n)
+    const Node* leafFor(const K& k) const
     {
-        if (!slot) {
-            slot = n;
+        const Node* n = m_root;
+        while (n && !n->leaf)
+            n = n->items[childIndex(n, k)].kid;
+        return n;
+    }
+
+    struct Path
+    {
+        const Node* nodes[kMaxDepth];
+        int index[kMaxDepth];
+        int depth = 0;
+    };
+
+    // Descends towards k, recording the inner nodes passed; returns the leaf.
+    const Node* descend(const K& k, Path& path) const
+    {
+        const Node* n = m_root;
+        while (n && !n->leaf) {
+            VMALAB_ASSERT(path.depth < kMaxDepth, "PersistentMap deeper than expected");
+            const int i = childIndex(n, k);
+            path.nodes[path.depth] = n;
+            path.index[path.depth++] = i;
+            n = n->items[i].kid;
+        }
+        return n;
+    }
+    // The first entry of the leaf after the one `path` leads to.
+    static Pos nextLeaf(const Path& path)
+    {
+        for (int d = path.depth - 1; d >= 0; --d) {
+            if (path.index[d] + 1 < path.nodes[d]->count) {
+                const Node* n = path.nodes[d]->items[path.index[d] + 1].kid;
+                while (!n->leaf)
+                    n = n->items[0].kid;
+                return { n, 0 };
+            }
+        }
+        return {};
+    }
+    // The last entry of the leaf before the one `path` leads to.
+    static Pos prevLeaf(const Path& path)
+    {
+        for (int d = path.depth - 1; d >= 0; --d) {
+            if (path.index[d] > 0) {
+                const Node* n = path.nodes[d]->items[path.index[d] - 1].kid;
+                while (!n->leaf)
+                    n = n->items[n->count - 1].kid;
+                return { n, n->count - 1 };
+            }
+        }
+        return {};
+    }
+
+    Pos lowerPos(const K& k) const // first key >= k
+    {
+        Path path;
+        const Node* leaf = descend(k, path);
+        if (!leaf)
+            return {};
+        const int i = lowerIndex(leaf, k);
+        return i < leaf->count ? Pos { leaf, i } : nextLeaf(path);
+    }
+    Pos upperPos(const K& k) const // first key > k
+    {
+        Path path;
+        const Node* leaf = descend(k, path);
+        if (!leaf)
+            return {};
+        int i = 0;
+        while (i < leaf->count && !(k < leaf->keys[i]))
+            ++i;
+        return i < leaf->count ? Pos { leaf, i } : nextLeaf(path);
+    }
+    Pos belowPos(const K& k) const // last key < k
+    {
+        Path path;
+        const Node* leaf = descend(k, path);
+        if (!leaf)
+            return {};
+        const int i = lowerIndex(leaf, k) - 1;
+        return i >= 0 ? Pos { leaf, i } : prevLeaf(path);
+    }
+    Pos maxPos() const
+    {
+        const Node* n = m_root;
+        while (n && !n->leaf)
+            n = n->items[n->count - 1].kid;
+        return n ? Pos { n, n->count - 1 } : Pos {};
+    }
+
+    static void releaseBox(Box* b)
+    {
+        if (--b->refs == 0)
+            delete b;
+    }
+    static void release(Node* n)
+    {
+        if (!n || --n->refs != 0)
             return;
+        for (int i = 0; i < n->count; ++i) {
+            if (n->leaf)
+                releaseBox(n->items[i].box);
+            else
+                release(n->items[i].kid);
         }
+        delete n;
+    }
+
+    // Gives `slot` a node of its own, copying a shared one (its children become shared).
+    static void makeUnique(Node*& slot)
+    {
+        if (slot->refs == 1)
+            return;
+        Node* copy = new Node(*slot);
+        copy->refs = 1;
+        for (int i = 0; i < copy->count; ++i) {
+            if (copy->leaf)
+                ++copy->items[i].box->refs;
+            else
+                ++copy->items[i].kid->refs;
+        }
+        --slot->refs;
+        slot = copy;
+    }
+
+    // Puts (k, s) at index i of the unique node n. When n is full it splits: the upper
+    // half moves to a new node, which is returned for the parent to link.
+    static Node* insertAt(Node* n, int i, const K& k, typename Node::Slot s)
+    {
+        if (n->count < kMax) {
+            for (int j = n->count; j > i; --j) {
+                n->keys[j] = n->keys[j - 1];
+                n->items[j] = n->items[j - 1];
+            }
+            n->keys[i] = k;
+            n->items[i] = s;
+            ++n->count;
+            return nullptr;
+        }
+        Node* right = new Node;
+        right->leaf = n->leaf;
+        constexpr int leftCount = (kMax + 1) / 2;
+        // Entries [leftCount, kMax] of the kMax + 1 (with the new one) go right.
+        const bool newGoesLeft = i < leftCount;
+        const int firstMoved = newGoesLeft ? leftCount - 1 : leftCount;
+        for (int j = firstMoved; j < kMax; ++j) {
+            right->keys[right->count] = n->keys[j];
+            right->items[right->count++] = n->items[j];
+        }
+        n->count = static_cast<std::uint16_t>(firstMoved);
+        if (newGoesLeft)
+            insertAt(n, i, k, s);
+        else
+            insertAt(right, i - leftCount, k, s);
+        return right;
+    }
+
+    static Node* insertInto(Node*& slot, const K& k, typename Node::Slot s)
+    {
         makeUnique(slot);
-        if (n->key < slot->key) {
-            insert(slot->left, n);
-            if (slot->left->prio > slot->prio)
-                rotateRight(slot);
+        Node* n = slot;
+        if (n->leaf)
+            return insertAt(n, lowerIndex(n, k), k, s);
+        const int i = childIndex(n, k);
+        Node* split = insertInto(n->items[i].kid, k, s);
+        n->keys[i] = n->items[i].kid->keys[0]; // k may be the new smallest key
+        if (!split)
+            return nullptr;
+        typename Node::Slot kid;
+        kid.kid = split;
+        return insertAt(n, i + 1, split->keys[0], kid);
+    }
+
+    static void removeAt(Node* n, int i)
+    {
+        for (int j = i; j + 1 < n->count; ++j) {
+            n->keys[j] = n->keys[j + 1];
+            n->items[j] = n->items[j + 1];
+        }
+        --n->count;
+    }
+
+    // Child i of the unique inner node n has fallen below kMin entries: join it with a
+    // neighbour, or even the two out when together they overfill a node.
+    static void rebalance(Node* n, int i)
+    {
+        if (n->count < 2)
+            return; // only the root can have one child; erase() collapses it
+        const int l = i > 0 ? i - 1 : i;
+        const int r = l + 1;
+        makeUnique(n->items[l].kid);
+        makeUnique(n->items[r].kid);
+        Node* a = n->items[l].kid;
+        Node* b = n->items[r].kid;
+        if (a->count + b->count <= kMax) {
+            for (int j = 0; j < b->count; ++j) {
+                a->keys[a->count] = b->keys[j];
+                a->items[a->count++] = b->items[j];
+            }
+            b->count = 0; // its children moved to a
+            release(b);
+            removeAt(n, r);
         } else {
-            insert(slot->right, n);
-            if (slot->right->prio > slot->prio)
-                rotateLeft(slot);
+            const int total = a->count + b->count;
+            const int wantLeft = total / 2;
+            if (a->count < wantLeft) {
+                const int moving = wantLeft - a->count;
+                for (int j = 0; j < moving; ++j) {
+                    a->keys[a->count] = b->keys[j];
+                    a->items[a->count++] = b->items[j];
+                }
+                for (int j = moving; j < b->count; ++j) {
+                    b->keys[j - moving] = b->keys[j];
+                    b->items[j - moving] = b->items[j];
+                }
+                b->count = static_cast<std::uint16_t>(b->count - moving);
+            } else {
+                const int moving = a->count - wantLeft;
+                for (int j = b->count - 1; j >= 0; --j) {
+                    b->keys[j + moving] = b->keys[j];
+                    b->items[j + moving] = b->items[j];
+                }
+                for (int j = 0; j < moving; ++j) {
+                    b->keys[j] = a->keys[wantLeft + j];
+                    b->items[j] = a->items[wantLeft + j];
+                }
+                b->count = static_cast<std::uint16_t>(b->count + moving);
+                a->count = static_cast<std::uint16_t>(wantLeft);
+            }
+            n->keys[r] = b->keys[0];
         }
+        n->keys[l] = a->keys[0];
     }
 
-    static Ref join(Ref a, Ref b)
-    {
-        if (!a)
-            return b;
-        if (!b)
-            return a;
-        if (a->prio > b->prio) {
-            makeUnique(a);
-            a->right = join(std::move(a->right), std::move(b));
-            return a;
-        }
-        makeUnique(b);
-        b->left = join(std::move(a), std::move(b->left));
-        return b;
-    }
-
-    static void eraseFrom(Ref& slot, const K& k)
+    // Removes k, which is present, from the subtree at slot.
+    static void eraseFrom(Node*& slot, const K& k)
     {
         makeUnique(slot);
-        if (slot->key == k) {
-            slot = join(std::move(slot->left), std::move(slot->right));
+        Node* n = slot;
+        if (n->leaf) {
+            const int i = lowerIndex(n, k);
+            releaseBox(n->items[i].box);
+            removeAt(n, i);
             return;
         }
-        eraseFrom(k < slot->key ? slot->left : slot->right, k);
+        const int i = childIndex(n, k);
+        eraseFrom(n->items[i].kid, k);
+        const Node* c = n->items[i].kid;
+        if (c->count > 0)
+            n->keys[i] = c->keys[0];
+        if (c->count < kMin)
+            rebalance(n, i);
     }
 
-    const Node* minNode() const
+    // Whether `node` (a node of another version) is part of `root`'s tree.
+    static bool reachable(const Node* root, const Node* node)
     {
-        const Node* n = m_root.get();
-        while (n && n->left)
-            n = n->left.get();
-        return n;
-    }
-    const Node* maxNode() const
-    {
-        const Node* n = m_root.get();
-        while (n && n->right)
-            n = n->right.get();
-        return n;
-    }
-    const Node* lowerNode(const K& k) const // first key >= k
-    {
-        const Node* best = nullptr;
-        for (const Node* n = m_root.get(); n;) {
-            if (!(n->key < k)) {
-                best = n;
-                n = n->left.get();
-            } else {
-                n = n->right.get();
-            }
-        }
-        return best;
-    }
-    const Node* upperNode(const K& k) const // first key > k
-    {
-        const Node* best = nullptr;
-        for (const Node* n = m_root.get(); n;) {
-            if (k < n->key) {
-                best = n;
-                n = n->left.get();
-            } else {
-                n = n->right.get();
-            }
-        }
-        return best;
-    }
-    const Node* lastBelow(const K& k) const // last key < k
-    {
-        const Node* best = nullptr;
-        for (const Node* n = m_root.get(); n;) {
-            if (n->key < k) {
-                best = n;
-                n = n->right.get();
-            } else {
-                n = n->left.get();
-            }
-        }
-        return best;
-    }
-
-    static bool reachable(const Node* root, const Node* target)
-    {
-        for (const Node* n = root; n;) {
-            if (n == target)
+        const K& k = node->keys[0];
+        for (const Node* n = root; n; n = n->leaf ? nullptr : n->items[childIndex(n, k)].kid)
+            if (n == node)
                 return true;
-            n = target->key < n->key ? n->left.get() : n->right.get();
-        }
         return false;
     }
     std::size_t countUnshared(const Node* n, const PersistentMap& other) const
     {
-        if (!n || reachable(other.m_root.get(), n))
+        if (!n || (n->count > 0 && reachable(other.m_root, n)))
             return 0; // a shared node shares its whole subtree
-        return 1 + countUnshared(n->left.get(), other) + countUnshared(n->right.get(), other);
+        std::size_t total = 1;
+        if (!n->leaf)
+            for (int i = 0; i < n->count; ++i)
+                total += countUnshared(n->items[i].kid, other);
+        return total;
     }
 
-    Ref m_root;
+    Node* m_root = nullptr;
     std::size_t m_size = 0;
-    std::uint64_t m_counter = 0;
 };
 
 } // namespace vmalab

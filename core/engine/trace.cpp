@@ -3,6 +3,8 @@
 #include "core/engine/call_text.h"
 
 #include <cstdio>
+#include <cstring>
+#include <ostream>
 
 namespace vmalab {
 
@@ -21,17 +23,79 @@ const char* lockName(Lock lock)
     return "?";
 }
 
-TraceStep& Tracer::step(std::string kernelFn, std::string what, std::string rule, Lock lock)
+namespace {
+
+// Words given as strings, owned by the texts that show them.
+class OwnedText final : public TraceDeferred
 {
-    TraceStep s;
+public:
+    explicit OwnedText(std::string what, std::string rule = {}, std::string kernelFn = {})
+        : m_parts { std::move(what), std::move(rule), std::move(kernelFn) }
+    {
+    }
+    void render(int part, std::string& out) const override { out += m_parts[part]; }
+    const std::string* stored(int part) const override { return &m_parts[part]; }
+
+private:
+    std::string m_parts[3];
+};
+
+} // namespace
+
+TraceText::TraceText(std::string text)
+{
+    if (text.empty())
+        return;
+    *this = deferred(new OwnedText(std::move(text)), 0);
+}
+
+std::string TraceText::str() const
+{
+    if (m_part == literalPart)
+        return m_p.literal ? m_p.literal : "";
+    if (const std::string* text = m_p.deferred->stored(m_part))
+        return *text;
+    std::string out;
+    m_p.deferred->render(m_part, out);
+    return out;
+}
+
+bool TraceText::empty() const
+{
+    if (m_part == literalPart)
+        return !m_p.literal || !*m_p.literal;
+    return str().empty();
+}
+
+bool operator==(const TraceText& a, const char* b)
+{
+    if (a.m_part == TraceText::literalPart)
+        return std::strcmp(a.m_p.literal ? a.m_p.literal : "", b) == 0;
+    return a.str() == b;
+}
+
+std::ostream& operator<<(std::ostream& os, const TraceText& t)
+{
+    return os << t.str();
+}
+
+TraceStep& Tracer::add(TraceText kernelFn, TraceText what, TraceText rule, Lock lock)
+{
+    TraceStep& s = m_trace.steps.emplace_back();
     s.kernelFn = std::move(kernelFn);
     s.what = std::move(what);
     s.rule = std::move(rule);
     s.lock = lock == Lock::None ? m_lock : lock;
-    m_trace.steps.push_back(std::move(s));
     if (m_sink)
         m_sink->push_back(*m_world);
-    return m_trace.steps.back();
+    return s;
+}
+
+TraceStep& Tracer::step(std::string kernelFn, std::string what, std::string rule, Lock lock)
+{
+    // One allocation holds all three.
+    const auto* words = new OwnedText(std::move(what), std::move(rule), std::move(kernelFn));
+    return add(TraceText::deferred(words, 2), TraceText::deferred(words, 0), TraceText::deferred(words, 1), lock);
 }
 
 TraceStep& Tracer::pageStep(std::string kernelFn, const std::string& one, const std::string& many, Addr page,
@@ -98,8 +162,9 @@ std::string formatTrace(const OpTrace& trace, const std::string& processName, co
         out += "  [" + std::string(lockName(s.lock)) + "]";
         out += idList("created", s.created) + idList("changed", s.changed) + idList("removed", s.removed);
         out += "\n";
-        if (!s.rule.empty())
-            out += "      because " + s.rule + "\n";
+        const std::string rule = s.rule.str();
+        if (!rule.empty())
+            out += "      because " + rule + "\n";
     }
     return out;
 }

@@ -2,8 +2,12 @@
 
 #include "core/engine/world.h"
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
+#include <iosfwd>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vmalab {
@@ -19,12 +23,113 @@ enum class Lock
 
 const char* lockName(Lock lock);
 
+// Words a step renders only when someone reads them. Operations on the hot path (mprotect's
+// merges and splits) record their arguments in one of these and put the text together on
+// demand: a benchmark or a long run with history reads no step, and formatting every VMA
+// description cost more than the change it described (docs/benchmarks.md).
+class TraceDeferred
+{
+public:
+    virtual ~TraceDeferred() = default;
+    // Appends part `part` of the step's text (0 what, 1 rule; kernelFn is 2 when it is held here).
+    virtual void render(int part, std::string& out) const = 0;
+    // The part as a stored string, when it is one (saves a copy when reading).
+    virtual const std::string* stored(int) const { return nullptr; }
+
+private:
+    friend class TraceText;
+    mutable std::atomic<std::uint32_t> m_refs { 0 }; // TraceTexts that point here
+};
+
+// A step's text: a string literal, or a part of a TraceDeferred (owned words are one too).
+// Reads like a std::string (it converts to one), so readers need not know which it holds.
+// 16 bytes, so a step stays small in a history of a million steps.
+class TraceText
+{
+public:
+    TraceText() = default;
+    TraceText(std::string text);
+    TraceText(const char* text)
+        : TraceText(std::string(text))
+    {
+    }
+    TraceText(const TraceText& o)
+        : m_p(o.m_p)
+        , m_part(o.m_part)
+    {
+        retain();
+    }
+    TraceText(TraceText&& o) noexcept
+        : m_p(std::exchange(o.m_p, {}))
+        , m_part(std::exchange(o.m_part, literalPart))
+    {
+    }
+    TraceText& operator=(TraceText o) noexcept
+    {
+        std::swap(m_p, o.m_p);
+        std::swap(m_part, o.m_part);
+        return *this;
+    }
+    ~TraceText() { release(); }
+
+    // Refers to `text` without copying it: it must live as long as the trace (a literal).
+    static TraceText literal(const char* text)
+    {
+        TraceText t;
+        t.m_p.literal = text;
+        return t;
+    }
+    // Part `part` of d, which the texts pointing to it own together (d is new, unowned).
+    static TraceText deferred(const TraceDeferred* d, int part)
+    {
+        TraceText t;
+        t.m_p.deferred = d;
+        t.m_part = part;
+        t.retain();
+        return t;
+    }
+
+    std::string str() const;
+    operator std::string() const { return str(); }
+    bool empty() const;
+    std::size_t size() const { return str().size(); }
+    std::size_t find(const std::string& s, std::size_t pos = 0) const { return str().find(s, pos); }
+
+    friend bool operator==(const TraceText& a, const TraceText& b) { return a.str() == b.str(); }
+    friend bool operator==(const TraceText& a, const std::string& b) { return a.str() == b; }
+    friend bool operator==(const TraceText& a, const char* b);
+    friend std::string operator+(const TraceText& a, const std::string& b) { return a.str() + b; }
+    friend std::string operator+(const TraceText& a, const char* b) { return a.str() + b; }
+    friend std::string operator+(const std::string& a, const TraceText& b) { return a + b.str(); }
+    friend std::string operator+(const char* a, const TraceText& b) { return a + b.str(); }
+    friend std::ostream& operator<<(std::ostream& os, const TraceText& t);
+
+private:
+    static constexpr int literalPart = -1;
+    void retain() const
+    {
+        if (m_part != literalPart)
+            m_p.deferred->m_refs.fetch_add(1, std::memory_order_relaxed);
+    }
+    void release()
+    {
+        if (m_part != literalPart && m_p.deferred->m_refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+            delete m_p.deferred;
+    }
+
+    union Ptr {
+        const char* literal; // m_part == literalPart (nullptr: empty)
+        const TraceDeferred* deferred;
+    } m_p { nullptr };
+    int m_part = literalPart;
+};
+
 // One decision or action of the kernel, as data: the GUI steps through these.
 struct TraceStep
 {
-    std::string kernelFn; // the kernel function this step models, e.g. "vma_merge_new_range"
-    std::string what;     // what happens, in our words
-    std::string rule;     // the rule that decided, in our words ("" when nothing was decided)
+    TraceText kernelFn; // the kernel function this step models, e.g. "vma_merge_new_range"
+    TraceText what;     // what happens, in our words
+    TraceText rule;     // the rule that decided, in our words ("" when nothing was decided)
     Lock lock = Lock::None;
     // The pages a per-page step covers ([pagesStart, pagesEnd), 0 when not per-page): runs
     // of the same action on consecutive pages are one step.
@@ -56,6 +161,27 @@ public:
     }
 
     TraceStep& step(std::string kernelFn, std::string what, std::string rule = {}, Lock lock = Lock::None);
+    // A step whose words `render(what, rule)` appends when the step is read; kernelFn must
+    // be a string literal. For the hot path: nothing is formatted unless someone looks.
+    template <typename F>
+    TraceStep& deferredStep(const char* kernelFn, F render)
+    {
+        struct Lambda final : TraceDeferred
+        {
+            explicit Lambda(F f)
+                : fn(std::move(f))
+            {
+            }
+            void render(int part, std::string& out) const override
+            {
+                std::string other;
+                part == 0 ? fn(out, other) : fn(other, out);
+            }
+            F fn;
+        };
+        const auto* d = new Lambda(std::move(render));
+        return add(TraceText::literal(kernelFn), TraceText::deferred(d, 0), TraceText::deferred(d, 1), Lock::None);
+    }
     // A step about one page; it joins the previous step when that did the same to the page
     // before. `one` reads "maps a new anonymous page", `many` "maps new anonymous pages";
     // the address or range is appended.
@@ -75,6 +201,8 @@ public:
     }
 
 private:
+    TraceStep& add(TraceText kernelFn, TraceText what, TraceText rule, Lock lock);
+
     OpTrace& m_trace;
     Lock m_lock = Lock::None;
     const World* m_world = nullptr;

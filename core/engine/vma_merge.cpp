@@ -4,17 +4,40 @@
 #include "core/vm_flags.h"
 
 #include <cerrno>
+#include <cstdio>
 
 namespace vmalab {
 
+void appendRange(std::string& out, Addr start, Addr end)
+{
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "[0x%llx-0x%llx)", static_cast<unsigned long long>(start),
+                  static_cast<unsigned long long>(end));
+    out += buf;
+}
+
+void VmaText::append(std::string& out) const
+{
+    out += '#';
+    out += std::to_string(id);
+    out += ' ';
+    appendRange(out, start, end);
+    out += ' ';
+    out += mapsPerms(flags);
+}
+
 std::string describeRange(Addr start, Addr end)
 {
-    return "[" + hexAddr(start) + "-" + hexAddr(end) + ")";
+    std::string out;
+    appendRange(out, start, end);
+    return out;
 }
 
 std::string describeVma(const Vma& v)
 {
-    return "#" + std::to_string(v.id) + " " + describeRange(v.vm_start, v.vm_end) + " " + mapsPerms(v.vm_flags);
+    std::string out;
+    VmaText::of(v).append(out);
+    return out;
 }
 
 namespace {
@@ -33,35 +56,36 @@ std::string flagNames(VmFlags flags)
 }
 
 // is_mergeable_vma(): flags outside the ignore mask, file, uffd context and anon name.
-std::string refuseAttributes(const Vma& neighbour, const ProposedRange& p, const Profile& profile)
+MergeRefusal refuseAttributes(const Vma& neighbour, const ProposedRange& p, const Profile& profile)
 {
     const VmFlags differ = (neighbour.vm_flags ^ p.flags) & ~profile.mergeIgnoredFlags();
     if (differ)
-        return "their flags differ in " + flagNames(differ);
+        return { MergeRefusal::FlagsDiffer, nullptr, differ, 0 };
     if (neighbour.vm_file != p.file)
-        return "they map different files";
+        return MergeRefusal::because("they map different files");
     if (neighbour.uffd_ctx != p.uffd_ctx)
-        return "they belong to different userfaultfd contexts";
+        return MergeRefusal::because("they belong to different userfaultfd contexts");
     if (neighbour.anon_name != p.anon_name)
-        return "their anon names differ";
+        return MergeRefusal::because("their anon names differ");
     return {};
 }
 
 // is_mergeable_anon_vma(): the range's anon_vma (with the VMA it comes from, if any)
 // against the neighbour's.
-std::string refuseAnonVma(const Vma& neighbour, const ProposedRange& p)
+MergeRefusal refuseAnonVma(const Vma& neighbour, const ProposedRange& p)
 {
     const bool srcHasAnon = p.anon_vma != noAnonVma;
     const bool srcInherited = p.middle && p.middle->hadUncowedParents();
     if (neighbour.anon_vma == noAnonVma && srcHasAnon)
-        return srcInherited ? "the range's anon_vma was inherited through fork (vma_had_uncowed_parents())" : "";
+        return srcInherited
+            ? MergeRefusal::because("the range's anon_vma was inherited through fork (vma_had_uncowed_parents())")
+            : MergeRefusal {};
     if (neighbour.anon_vma != noAnonVma && !srcHasAnon)
         return neighbour.hadUncowedParents()
-            ? "the neighbour's anon_vma was inherited through fork (vma_had_uncowed_parents())"
-            : "";
+            ? MergeRefusal::because("the neighbour's anon_vma was inherited through fork (vma_had_uncowed_parents())")
+            : MergeRefusal {};
     if (neighbour.anon_vma != p.anon_vma)
-        return "they have different anon_vmas (#" + std::to_string(neighbour.anon_vma) + " and #"
-            + std::to_string(p.anon_vma) + ")";
+        return { MergeRefusal::AnonVmasDiffer, nullptr, neighbour.anon_vma, p.anon_vma };
     return {};
 }
 
@@ -80,30 +104,70 @@ VmFlags stickyOf(const Profile& profile, VmFlags f)
 
 } // namespace
 
-std::string refuseMergeAfter(const Vma& prev, const ProposedRange& p, const Profile& profile)
+void MergeRefusal::append(std::string& out) const
+{
+    switch (code) {
+    case None:
+        return;
+    case Text:
+        out += text;
+        return;
+    case FlagsDiffer:
+        out += "their flags differ in " + flagNames(a);
+        return;
+    case AnonVmasDiffer:
+        out += "they have different anon_vmas (#" + std::to_string(a) + " and #" + std::to_string(b) + ")";
+        return;
+    case PgoffAfter:
+        out += "the page offsets are not contiguous (prev ends at pgoff " + hexAddr(a) + ", the range starts at "
+            + hexAddr(b) + ")";
+        return;
+    case PgoffBefore:
+        out += "the page offsets are not contiguous (the range ends at pgoff " + hexAddr(a) + ", next starts at "
+            + hexAddr(b) + ")";
+        return;
+    }
+}
+
+std::string MergeRefusal::str() const
+{
+    std::string out;
+    append(out);
+    return out;
+}
+
+MergeRefusal mergeAfterRefusal(const Vma& prev, const ProposedRange& p, const Profile& profile)
 {
     if (prev.vm_end != p.start)
-        return "prev does not end where the range starts";
-    std::string why = refuseAttributes(prev, p, profile);
-    if (why.empty())
+        return MergeRefusal::because("prev does not end where the range starts");
+    MergeRefusal why = refuseAttributes(prev, p, profile);
+    if (why.ok())
         why = refuseAnonVma(prev, p);
-    if (why.empty() && prev.vm_pgoff + prev.pages() != p.pgoff)
-        why = "the page offsets are not contiguous (prev ends at pgoff " + hexAddr(prev.vm_pgoff + prev.pages())
-            + ", the range starts at " + hexAddr(p.pgoff) + ")";
+    if (why.ok() && prev.vm_pgoff + prev.pages() != p.pgoff)
+        why = { MergeRefusal::PgoffAfter, nullptr, prev.vm_pgoff + prev.pages(), p.pgoff };
     return why;
+}
+
+MergeRefusal mergeBeforeRefusal(const Vma& next, const ProposedRange& p, const Profile& profile)
+{
+    if (next.vm_start != p.end)
+        return MergeRefusal::because("next does not start where the range ends");
+    MergeRefusal why = refuseAttributes(next, p, profile);
+    if (why.ok())
+        why = refuseAnonVma(next, p);
+    if (why.ok() && next.vm_pgoff != p.pgoff + p.pages())
+        why = { MergeRefusal::PgoffBefore, nullptr, p.pgoff + p.pages(), next.vm_pgoff };
+    return why;
+}
+
+std::string refuseMergeAfter(const Vma& prev, const ProposedRange& p, const Profile& profile)
+{
+    return mergeAfterRefusal(prev, p, profile).str();
 }
 
 std::string refuseMergeBefore(const Vma& next, const ProposedRange& p, const Profile& profile)
 {
-    if (next.vm_start != p.end)
-        return "next does not start where the range ends";
-    std::string why = refuseAttributes(next, p, profile);
-    if (why.empty())
-        why = refuseAnonVma(next, p);
-    if (why.empty() && next.vm_pgoff != p.pgoff + p.pages())
-        why = "the page offsets are not contiguous (the range ends at pgoff " + hexAddr(p.pgoff + p.pages())
-            + ", next starts at " + hexAddr(next.vm_pgoff) + ")";
-    return why;
+    return mergeBeforeRefusal(next, p, profile).str();
 }
 
 bool anonVmasCompatible(const Vma& a, const Vma& b)
@@ -113,37 +177,54 @@ bool anonVmasCompatible(const Vma& a, const Vma& b)
 
 Vma* mergeNewRange(OpContext& c, const ProposedRange& p, bool justExpand)
 {
-    const Vma* prevC = c.mm.lastBefore(p.start);
+    const Mm& mm = c.mm; // lookups through const: the mutable ones copy what they find
+    const Vma* prevC = mm.lastBefore(p.start);
     if (prevC && prevC->vm_end > p.start)
         prevC = nullptr; // overlapping: not a neighbour (callers clear the range first)
-    const Vma* nextC = c.mm.findVma(p.start);
+    const Vma* nextC = mm.findVma(p.start);
     if (nextC && nextC->vm_start < p.end)
         nextC = nullptr;
-    const std::string range = describeRange(p.start, p.end);
+    const Addr rs = p.start, re = p.end;
+    auto noMerge = [&](MergeRefusal left, MergeRefusal right) {
+        c.trace.deferredStep("vma_merge_new_range", [=](std::string& what, std::string& rule) {
+            what += "no merge for ";
+            appendRange(what, rs, re);
+            if (right.ok()) {
+                left.append(rule);
+                return;
+            }
+            rule += "prev cannot take it: ";
+            left.append(rule);
+            rule += "; next cannot take it: ";
+            right.append(rule);
+        });
+    };
     if (p.flags & VM_SPECIAL) {
-        c.trace.step("vma_merge_new_range", "no merge for " + range, "VM_SPECIAL mappings (IO, PFNMAP, MIXEDMAP, DONTEXPAND) never merge");
+        noMerge(MergeRefusal::because("VM_SPECIAL mappings (IO, PFNMAP, MIXEDMAP, DONTEXPAND) never merge"), {});
         return nullptr;
     }
     if (!prevC && !nextC) {
-        c.trace.step("vma_merge_new_range", "no merge for " + range, "there is no VMA on either side");
+        noMerge(MergeRefusal::because("there is no VMA on either side"), {});
         return nullptr;
     }
-    const std::string whyNotLeft = prevC ? refuseMergeAfter(*prevC, p, c.profile()) : "there is no prev";
-    const bool left = whyNotLeft.empty();
-    std::string whyNotRight = justExpand ? "only the VMA before is expanded here" : nextC ? refuseMergeBefore(*nextC, p, c.profile()) : "there is no next";
-    if (whyNotRight.empty() && left && !anonVmasCompatible(*prevC, *nextC))
-        whyNotRight = "prev and next have different anon_vmas, so only prev can take the range";
-    const bool right = whyNotRight.empty();
+    const MergeRefusal whyNotLeft
+        = prevC ? mergeAfterRefusal(*prevC, p, c.profile()) : MergeRefusal::because("there is no prev");
+    const bool left = whyNotLeft.ok();
+    MergeRefusal whyNotRight = justExpand ? MergeRefusal::because("only the VMA before is expanded here")
+        : nextC                           ? mergeBeforeRefusal(*nextC, p, c.profile())
+                                          : MergeRefusal::because("there is no next");
+    if (whyNotRight.ok() && left && !anonVmasCompatible(*prevC, *nextC))
+        whyNotRight = MergeRefusal::because("prev and next have different anon_vmas, so only prev can take the range");
+    const bool right = whyNotRight.ok();
 
     if (!left && !right) {
-        c.trace.step("vma_merge_new_range", "no merge for " + range,
-                     "prev cannot take it: " + whyNotLeft + "; next cannot take it: " + whyNotRight);
+        noMerge(whyNotLeft, whyNotRight);
         return nullptr;
     }
     VmFlags sticky = stickyOf(c.profile(), p.flags);
     if (left && right) {
-        Vma& prev = c.mm.vmas.at(prevC->vm_start);
         const Vma next = *nextC;
+        Vma& prev = c.mm.vmas.at(prevC->vm_start);
         sticky |= stickyOf(c.profile(), next.vm_flags);
         prev.vm_end = next.vm_end;
         if (prev.anon_vma == noAnonVma && p.anon_vma != noAnonVma) {
@@ -153,10 +234,17 @@ Vma* mergeNewRange(OpContext& c, const ProposedRange& p, bool justExpand)
         dupAnonVma(prev, next);
         prev.vm_flags |= sticky;
         c.mm.erase(next.vm_start);
-        auto& s = c.trace.step("vma_merge_new_range", describeVma(prev) + " absorbs " + range + " and #" + std::to_string(next.id),
-                               "both neighbours are compatible with the range and with each other");
-        s.changed = { prev.id };
-        s.removed = { next.id };
+        const VmaText pt = VmaText::of(prev);
+        const VmaId nextId = next.id;
+        auto& s = c.trace.deferredStep("vma_merge_new_range", [=](std::string& what, std::string& rule) {
+            pt.append(what);
+            what += " absorbs ";
+            appendRange(what, rs, re);
+            what += " and #" + std::to_string(nextId);
+            rule += "both neighbours are compatible with the range and with each other";
+        });
+        s.changed = { pt.id };
+        s.removed = { nextId };
         return &prev;
     }
     if (left) {
@@ -167,9 +255,16 @@ Vma* mergeNewRange(OpContext& c, const ProposedRange& p, bool justExpand)
             prev.anonVmaChain = p.anonVmaChain;
         }
         prev.vm_flags |= sticky;
-        auto& s = c.trace.step("vma_merge_new_range", "prev " + describeVma(prev) + " grows over " + range,
-                               "prev continues the range; next cannot take it: " + whyNotRight);
-        s.changed = { prev.id };
+        const VmaText pt = VmaText::of(prev);
+        auto& s = c.trace.deferredStep("vma_merge_new_range", [=](std::string& what, std::string& rule) {
+            what += "prev ";
+            pt.append(what);
+            what += " grows over ";
+            appendRange(what, rs, re);
+            rule += "prev continues the range; next cannot take it: ";
+            whyNotRight.append(rule);
+        });
+        s.changed = { pt.id };
         return &prev;
     }
     const Addr nextStart = nextC->vm_start;
@@ -182,9 +277,16 @@ Vma* mergeNewRange(OpContext& c, const ProposedRange& p, bool justExpand)
     }
     next.vm_flags |= sticky;
     Vma& moved = c.mm.rekey(nextStart);
-    auto& s = c.trace.step("vma_merge_new_range", "next " + describeVma(moved) + " grows down over " + range,
-                           "next continues the range; prev cannot take it: " + whyNotLeft);
-    s.changed = { moved.id };
+    const VmaText mt = VmaText::of(moved);
+    auto& s = c.trace.deferredStep("vma_merge_new_range", [=](std::string& what, std::string& rule) {
+        what += "next ";
+        mt.append(what);
+        what += " grows down over ";
+        appendRange(what, rs, re);
+        rule += "next continues the range; prev cannot take it: ";
+        whyNotLeft.append(rule);
+    });
+    s.changed = { mt.id };
     return &moved;
 }
 
@@ -201,33 +303,56 @@ int splitVma(OpContext& c, Addr vmaStart, Addr at, bool newBelow, bool checkMapC
     }
     Vma part = orig; // vm_area_dup(): every flag, the file, anon_vma, uffd context and name
     part.id = c.world.newVmaId();
+    VmaText kept;
     if (newBelow) {
         part.vm_end = at;
         orig.vm_pgoff += (at - orig.vm_start) >> pageShift;
         orig.vm_start = at;
-        const Vma& kept = c.mm.rekey(vmaStart);
-        c.mm.insert(part);
-        auto& s = c.trace.step(fn, "split " + describeVma(kept) + " at " + hexAddr(at) + ": new #" + std::to_string(part.id) + " takes the part below");
-        s.created = { part.id };
-        s.changed = { kept.id };
+        kept = VmaText::of(c.mm.rekey(vmaStart));
     } else {
         part.vm_start = at;
         part.vm_pgoff = orig.vm_pgoff + ((at - orig.vm_start) >> pageShift);
         orig.vm_end = at;
-        c.mm.insert(part);
-        auto& s = c.trace.step(fn, "split " + describeVma(orig) + " at " + hexAddr(at) + ": new #" + std::to_string(part.id) + " takes the part above");
-        s.created = { part.id };
-        s.changed = { orig.id };
+        kept = VmaText::of(orig);
     }
+    c.mm.insert(part);
+    const VmaId partId = part.id;
+    auto& s = c.trace.deferredStep(fn, [=](std::string& what, std::string&) {
+        what += "split ";
+        kept.append(what);
+        what += " at " + hexAddr(at) + ": new #" + std::to_string(partId)
+            + (newBelow ? " takes the part below" : " takes the part above");
+    });
+    s.created = { partId };
+    s.changed = { kept.id };
     return 0;
 }
+
+namespace {
+
+// What vmaModify() decided, for its trace step.
+struct ModifyText
+{
+    Addr start = 0;
+    Addr end = 0;
+    MergeRefusal whyNotLeft;
+    MergeRefusal whyNotRight;
+
+    void range(std::string& out) const { appendRange(out, start, end); }
+};
+
+} // namespace
 
 ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmFlags newFlags, UffdCtxId uffdCtx,
                        const std::string& anonName)
 {
-    const Vma middle = c.mm.vmas.at(middleStart);
-    const Vma* prevC = c.mm.prevOf(middle);
-    const Vma* nextC = c.mm.nextOf(middle);
+    const Mm& mm = c.mm; // lookups through const: the mutable ones copy what they find
+    const auto mit = mm.vmas.find(middleStart);
+    VMALAB_ASSERT(mit != mm.vmas.end(), "vma_modify() of a VMA not in the index");
+    const Vma middle = mit->second;
+    const Vma* prevC = mit == mm.vmas.begin() ? nullptr : &std::prev(mit)->second;
+    const auto nit = std::next(mit);
+    const Vma* nextC = nit == mm.vmas.end() ? nullptr : &nit->second;
     ProposedRange p;
     p.start = start;
     p.end = end;
@@ -242,19 +367,19 @@ ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmF
 
     const bool leftSide = start == middle.vm_start;
     const bool rightSide = end == middle.vm_end;
-    const std::string range = describeRange(start, end);
-    std::string whyNotLeft = !leftSide ? "the range does not start at the VMA's start"
-        : !prevC                       ? "there is no prev"
-                                       : refuseMergeAfter(*prevC, p, c.profile());
-    std::string whyNotRight = !rightSide ? "the range does not end at the VMA's end"
-        : !nextC                         ? "there is no next"
-                                         : refuseMergeBefore(*nextC, p, c.profile());
+    ModifyText t { start, end, {}, {} };
+    t.whyNotLeft = !leftSide ? MergeRefusal::because("the range does not start at the VMA's start")
+        : !prevC             ? MergeRefusal::because("there is no prev")
+                             : mergeAfterRefusal(*prevC, p, c.profile());
+    t.whyNotRight = !rightSide ? MergeRefusal::because("the range does not end at the VMA's end")
+        : !nextC               ? MergeRefusal::because("there is no next")
+                               : mergeBeforeRefusal(*nextC, p, c.profile());
     if ((newFlags | middle.vm_flags) & VM_SPECIAL)
-        whyNotLeft = whyNotRight = "VM_SPECIAL mappings never merge";
-    if (whyNotLeft.empty() && whyNotRight.empty() && !anonVmasCompatible(*prevC, *nextC))
-        whyNotRight = "prev and next have different anon_vmas, so only prev can take the range";
-    const bool mergeLeft = whyNotLeft.empty();
-    const bool mergeRight = whyNotRight.empty();
+        t.whyNotLeft = t.whyNotRight = MergeRefusal::because("VM_SPECIAL mappings never merge");
+    if (t.whyNotLeft.ok() && t.whyNotRight.ok() && !anonVmasCompatible(*prevC, *nextC))
+        t.whyNotRight = MergeRefusal::because("prev and next have different anon_vmas, so only prev can take the range");
+    const bool mergeLeft = t.whyNotLeft.ok();
+    const bool mergeRight = t.whyNotRight.ok();
     const VmFlags sticky = stickyOf(c.profile(), newFlags | middle.vm_flags);
     const char* fn = "vma_merge_existing_range";
 
@@ -268,39 +393,61 @@ ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmF
         prev.vm_end = next.vm_end;
         dupAnonVma(prev, next.anon_vma != noAnonVma ? next : middle);
         prev.vm_flags |= sticky | stickyOf(c.profile(), next.vm_flags);
+        const VmaText pt = VmaText::of(prev);
         c.mm.erase(next.vm_start);
         c.mm.erase(middle.vm_start);
-        auto& s = c.trace.step(fn, "prev " + describeVma(prev) + " absorbs #" + std::to_string(middle.id) + " and #" + std::to_string(next.id),
-                               "with its new attributes " + range + " matches both neighbours");
-        s.changed = { prev.id };
-        s.removed = { middle.id, next.id };
-        return { 0, prev.vm_start };
+        const VmaId middleId = middle.id, nextId = next.id;
+        auto& s = c.trace.deferredStep(fn, [=](std::string& what, std::string& rule) {
+            what += "prev ";
+            pt.append(what);
+            what += " absorbs #" + std::to_string(middleId) + " and #" + std::to_string(nextId);
+            rule += "with its new attributes ";
+            t.range(rule);
+            rule += " matches both neighbours";
+        });
+        s.changed = { pt.id };
+        s.removed = { middleId, nextId };
+        return { 0, pt.start };
     }
     if (mergeLeft) {
         Vma& prev = c.mm.vmas.at(prevC->vm_start);
         prev.vm_end = end;
         dupAnonVma(prev, middle);
         prev.vm_flags |= sticky;
-        const VmaId prevId = prev.id;
-        std::string what;
-        std::vector<VmaId> changed { prevId }, removed;
+        const VmaText pt = VmaText::of(prev);
+        const VmaId middleId = middle.id;
+        VmaText shrunk;
         if (rightSide) {
             c.mm.erase(middle.vm_start);
-            what = "prev " + describeVma(c.mm.vmas.at(prevC->vm_start)) + " absorbs all of #" + std::to_string(middle.id);
-            removed.push_back(middle.id);
         } else {
             Vma& mid = c.mm.vmas.at(middle.vm_start);
             mid.vm_pgoff = mid.pgoffAt(end);
             mid.vm_start = end;
-            const Vma& shrunk = c.mm.rekey(middle.vm_start);
-            what = "prev " + describeVma(c.mm.vmas.at(prevC->vm_start)) + " grows over " + range + "; " + describeVma(shrunk)
-                + " shrinks";
-            changed.push_back(shrunk.id);
+            shrunk = VmaText::of(c.mm.rekey(middle.vm_start));
         }
-        auto& s = c.trace.step(fn, what, "with its new attributes " + range + " continues prev; next cannot take it: " + whyNotRight);
-        s.changed = changed;
-        s.removed = removed;
-        return { 0, prevC->vm_start };
+        auto& s = c.trace.deferredStep(fn, [=](std::string& what, std::string& rule) {
+            what += "prev ";
+            pt.append(what);
+            if (rightSide) {
+                what += " absorbs all of #" + std::to_string(middleId);
+            } else {
+                what += " grows over ";
+                t.range(what);
+                what += "; ";
+                shrunk.append(what);
+                what += " shrinks";
+            }
+            rule += "with its new attributes ";
+            t.range(rule);
+            rule += " continues prev; next cannot take it: ";
+            t.whyNotRight.append(rule);
+        });
+        s.changed = { pt.id };
+        if (rightSide)
+            s.removed = { middleId };
+        else
+            s.changed.push_back(shrunk.id);
+        return { 0, pt.start };
     }
     if (mergeRight) {
         const Addr nextStart = nextC->vm_start;
@@ -309,24 +456,44 @@ ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmF
         next.vm_pgoff = p.pgoff;
         dupAnonVma(next, middle);
         next.vm_flags |= sticky;
-        const std::string why = "with its new attributes " + range + " continues next; prev cannot take it: " + whyNotLeft;
-        if (leftSide) {
+        const VmaId middleId = middle.id;
+        if (leftSide)
             c.mm.erase(middle.vm_start);
-            const Vma& grown = c.mm.rekey(nextStart);
-            auto& s = c.trace.step(fn, "next " + describeVma(grown) + " absorbs all of #" + std::to_string(middle.id), why);
-            s.changed = { grown.id };
-            s.removed = { middle.id };
-            return { 0, grown.vm_start };
+        else
+            c.mm.vmas.at(middle.vm_start).vm_end = start;
+        const VmaText gt = VmaText::of(c.mm.rekey(nextStart));
+        auto& s = c.trace.deferredStep(fn, [=](std::string& what, std::string& rule) {
+            what += "next ";
+            gt.append(what);
+            if (leftSide) {
+                what += " absorbs all of #" + std::to_string(middleId);
+            } else {
+                what += " grows down over ";
+                t.range(what);
+                what += "; #" + std::to_string(middleId) + " shrinks";
+            }
+            rule += "with its new attributes ";
+            t.range(rule);
+            rule += " continues next; prev cannot take it: ";
+            t.whyNotLeft.append(rule);
+        });
+        if (leftSide) {
+            s.changed = { gt.id };
+            s.removed = { middleId };
+        } else {
+            s.changed = { gt.id, middleId };
         }
-        c.mm.vmas.at(middle.vm_start).vm_end = start;
-        const Vma& grown = c.mm.rekey(nextStart);
-        const VmaId grownId = grown.id;
-        auto& s = c.trace.step(fn, "next " + describeVma(grown) + " grows down over " + range + "; #" + std::to_string(middle.id) + " shrinks", why);
-        s.changed = { grownId, middle.id };
-        return { 0, start };
+        return { 0, gt.start };
     }
 
-    c.trace.step(fn, "no merge for " + range, "prev cannot take it: " + whyNotLeft + "; next cannot take it: " + whyNotRight);
+    c.trace.deferredStep(fn, [=](std::string& what, std::string& rule) {
+        what += "no merge for ";
+        t.range(what);
+        rule += "prev cannot take it: ";
+        t.whyNotLeft.append(rule);
+        rule += "; next cannot take it: ";
+        t.whyNotRight.append(rule);
+    });
     if (middle.vm_start < start) {
         if (int err = splitVma(c, middle.vm_start, start, true, true))
             return { err, 0 };
@@ -339,8 +506,12 @@ ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmF
     slice.vm_flags = newFlags | sticky;
     slice.uffd_ctx = uffdCtx;
     slice.anon_name = anonName;
-    auto& s = c.trace.step("vma_modify", describeVma(slice) + " takes its new attributes in place");
-    s.changed = { slice.id };
+    const VmaText st = VmaText::of(slice);
+    auto& s = c.trace.deferredStep("vma_modify", [=](std::string& what, std::string&) {
+        st.append(what);
+        what += " takes its new attributes in place";
+    });
+    s.changed = { st.id };
     return { 0, start };
 }
 
@@ -356,29 +527,36 @@ void anonVmaPrepare(OpContext& c, Vma& v)
             && b.vm_pgoff == a.vm_pgoff + a.pages();
     };
     auto reusable = [](const Vma& n) { return n.anon_vma != noAnonVma && n.anonVmaChain == 1; };
-    const Vma* next = c.mm.nextOf(v);
-    const Vma* prev = c.mm.prevOf(v);
+    const Mm& mm = c.mm;
+    const Vma* next = mm.nextOf(v);
+    const Vma* prev = mm.prevOf(v);
+    // Which anon_vma v gets: 0 reuses next's, 1 prev's, 2 a new one.
+    int source = 2;
     if (next && compatible(v, *next) && reusable(*next)) {
         v.anon_vma = next->anon_vma;
-        v.anonVmaChain = 1;
-        auto& s = c.trace.step("anon_vma_prepare", describeVma(v) + " reuses anon_vma #" + std::to_string(v.anon_vma) + " of next",
-                               "find_mergeable_anon_vma(): next is adjacent and differs at most in protection");
-        s.changed = { v.id };
-        return;
-    }
-    if (prev && compatible(*prev, v) && reusable(*prev)) {
+        source = 0;
+    } else if (prev && compatible(*prev, v) && reusable(*prev)) {
         v.anon_vma = prev->anon_vma;
-        v.anonVmaChain = 1;
-        auto& s = c.trace.step("anon_vma_prepare", describeVma(v) + " reuses anon_vma #" + std::to_string(v.anon_vma) + " of prev",
-                               "find_mergeable_anon_vma(): prev is adjacent and differs at most in protection");
-        s.changed = { v.id };
-        return;
+        source = 1;
+    } else {
+        v.anon_vma = c.world.newAnonVma();
     }
-    v.anon_vma = c.world.newAnonVma();
     v.anonVmaChain = 1;
-    auto& s = c.trace.step("anon_vma_prepare", describeVma(v) + " gets a new anon_vma #" + std::to_string(v.anon_vma),
-                           "no adjacent compatible VMA has an anon_vma of its own to share");
-    s.changed = { v.id };
+    const VmaText vt = VmaText::of(v);
+    const AnonVmaId anon = v.anon_vma;
+    auto& s = c.trace.deferredStep("anon_vma_prepare", [=](std::string& what, std::string& rule) {
+        vt.append(what);
+        if (source == 2) {
+            what += " gets a new anon_vma #" + std::to_string(anon);
+            rule += "no adjacent compatible VMA has an anon_vma of its own to share";
+            return;
+        }
+        const char* side = source == 0 ? "next" : "prev";
+        what += " reuses anon_vma #" + std::to_string(anon) + " of " + side;
+        rule += std::string("find_mergeable_anon_vma(): ") + side
+            + " is adjacent and differs at most in protection";
+    });
+    s.changed = { vt.id };
 }
 
 } // namespace vmalab

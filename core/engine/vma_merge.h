@@ -4,6 +4,7 @@
 #include "core/engine/world.h"
 
 #include <optional>
+#include <cstdint>
 #include <string>
 
 namespace vmalab {
@@ -54,6 +55,44 @@ inline std::int64_t refuseCall(OpContext& c, const char* kernelFn, std::int64_t 
 // "#3 [0x1000-0x3000 rw-p]" for traces.
 std::string describeVma(const Vma& v);
 std::string describeRange(Addr start, Addr end);
+void appendRange(std::string& out, Addr start, Addr end);
+
+// What describeVma() prints, kept as values so a deferred trace step can print it later.
+struct VmaText
+{
+    VmaId id = 0;
+    Addr start = 0;
+    Addr end = 0;
+    VmFlags flags = 0;
+    static VmaText of(const Vma& v) { return { v.id, v.vm_start, v.vm_end, v.vm_flags }; }
+    void append(std::string& out) const;
+};
+
+// Why a neighbour cannot take a range, as values (rendered only when a trace is read);
+// ok() when it can.
+struct MergeRefusal
+{
+    enum Code : std::uint8_t
+    {
+        None,
+        Text,           // `text`, a literal
+        FlagsDiffer,    // a: the differing flags
+        AnonVmasDiffer, // a: the neighbour's anon_vma, b: the range's
+        PgoffAfter,     // a: where prev ends, b: where the range starts (pgoff)
+        PgoffBefore,    // a: where the range ends, b: where next starts (pgoff)
+    };
+    Code code = None;
+    const char* text = nullptr;
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+
+    static MergeRefusal because(const char* t) { return { Text, t, 0, 0 }; }
+    bool ok() const { return code == None; }
+    void append(std::string& out) const;
+    std::string str() const;
+};
+MergeRefusal mergeAfterRefusal(const Vma& prev, const ProposedRange& p, const Profile& profile);
+MergeRefusal mergeBeforeRefusal(const Vma& next, const ProposedRange& p, const Profile& profile);
 
 // Why `prev` cannot absorb the range from its right (can_vma_merge_after()), or "" if it can.
 std::string refuseMergeAfter(const Vma& prev, const ProposedRange& p, const Profile& profile);

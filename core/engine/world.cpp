@@ -2,6 +2,8 @@
 
 #include "core/assert.h"
 
+#include <utility>
+
 namespace vmalab {
 
 const Vma* Mm::findVma(Addr addr) const
@@ -58,9 +60,7 @@ bool Mm::anyVmaIn(Addr start, Addr end) const
 Vma& Mm::insert(const Vma& v)
 {
     VMALAB_ASSERT(v.vm_start < v.vm_end, "empty VMA");
-    const bool inserted = vmas.emplace(v.vm_start, v).second;
-    VMALAB_ASSERT(inserted, "two VMAs start at the same address");
-    return vmas.at(v.vm_start);
+    return vmas.emplaceNew(v.vm_start, v); // asserts that no VMA starts there yet
 }
 
 void Mm::erase(Addr vmStart)
@@ -70,9 +70,8 @@ void Mm::erase(Addr vmStart)
 
 Vma& Mm::rekey(Addr oldStart)
 {
-    const Addr newStart = vmas.at(oldStart).vm_start;
-    vmas.rekey(oldStart, newStart);
-    return vmas.at(newStart);
+    const Addr newStart = std::as_const(vmas).at(oldStart).vm_start;
+    return vmas.rekey(oldStart, newStart);
 }
 
 File& World::newFile(File::Kind kind, const std::string& path, std::uint64_t size)

@@ -91,12 +91,23 @@ private:
             "UFFDIO_REGISTER_MODE_WP", "UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP",
             "UFFDIO_REGISTER_MODE_MINOR" };
         std::uint64_t page = 0;
-        const std::string addr = address(&page);
-        const std::string len = length(page);
+        std::string addr = address(&page);
+        std::string len = length(page);
         const std::uint64_t kind = pick(0, 9);
+        // Most write-protects aim inside a range registered earlier, where they do something.
+        if (kind >= 6 && !m_registered.empty() && chance(70)) {
+            const auto [from, pages] = m_registered[pick(0, m_registered.size() - 1)];
+            const std::uint64_t first = from + pick(0, pages - 1);
+            addr = "arena + " + std::to_string(first) + " * page_size";
+            len = std::to_string(pick(1, from + pages - first)) + " * page_size";
+        }
         std::string call;
-        if (kind < 4)
+        if (kind < 4) {
             call = "uffdio_register(uffd, " + addr + ", " + len + ", " + modes[pick(0, std::size(modes) - 1)] + ")";
+            if (addr.find(" + ", addr.find("page_size")) == std::string::npos && len.find('+') == std::string::npos
+                && len != "0")
+                m_registered.emplace_back(page, std::stoull(len));
+        }
         else if (kind < 6)
             call = "uffdio_unregister(uffd, " + addr + ", " + len + ")";
         else
@@ -260,6 +271,7 @@ private:
     std::mt19937_64 m_rng;
     std::mt19937_64 m_forkRng;
     std::mt19937_64 m_uffdRng;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> m_registered; // (first page, pages) given to register
     std::vector<std::string> m_fds;
 };
 
