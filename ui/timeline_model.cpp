@@ -40,7 +40,7 @@ void TimelineModel::setHistory(const History* history, const QStringList& proces
             r.call = QString::fromStdString(t.call);
             r.result = callResultText(t.call, t.ret);
             r.line = t.line;
-            r.failed = t.ret < 0 || (t.call.rfind("touch", 0) == 0 && t.ret != 0);
+            r.failed = t.ret < 0 || (t.call.startsWith("touch") && t.ret != 0);
             m_rows.push_back(std::move(r));
         }
     }

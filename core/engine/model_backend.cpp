@@ -10,6 +10,27 @@
 
 namespace vmalab {
 
+namespace {
+
+// The call as the trace prints it, formatted only when read: building the text with uapi
+// names for every call cost more than many of the calls themselves (docs/benchmarks.md).
+class CallText final : public TraceDeferred
+{
+public:
+    CallText(std::string name, std::vector<scenario::Value> args)
+        : m_name(std::move(name))
+        , m_args(std::move(args))
+    {
+    }
+    void render(int, std::string& out) const override { out += formatCall(m_name, m_args); }
+
+private:
+    std::string m_name;
+    std::vector<scenario::Value> m_args;
+};
+
+} // namespace
+
 ModelBackend::ModelBackend(Profile profile)
 {
     m_world.setProfile(std::move(profile));
@@ -122,7 +143,7 @@ scenario::CallResult ModelBackend::call(scenario::ProcIndex proc, const std::str
 {
     OpTrace trace;
     trace.process = proc;
-    trace.call = formatCall(name, args);
+    trace.call = TraceText::deferred(new CallText(name, args), 0);
     trace.line = site.line;
     trace.col = site.col;
     Tracer tracer(trace);
@@ -146,7 +167,7 @@ scenario::CallResult ModelBackend::fork(scenario::ProcIndex parent, scenario::Pr
     index.num = child;
     OpTrace trace;
     trace.process = parent;
-    trace.call = "fork()";
+    trace.call = TraceText::literal("fork()");
     trace.line = site.line;
     trace.col = site.col;
     Tracer tracer(trace);

@@ -94,6 +94,7 @@ public:
     bool empty() const;
     std::size_t size() const { return str().size(); }
     std::size_t find(const std::string& s, std::size_t pos = 0) const { return str().find(s, pos); }
+    bool startsWith(const std::string& prefix) const { return str().rfind(prefix, 0) == 0; }
 
     friend bool operator==(const TraceText& a, const TraceText& b) { return a.str() == b.str(); }
     friend bool operator==(const TraceText& a, const std::string& b) { return a.str() == b; }
@@ -144,7 +145,7 @@ struct TraceStep
 struct OpTrace
 {
     int process = 0;          // scenario process index
-    std::string call;         // "mprotect(0x7fff00010000, 0x2000, 0x1)"
+    TraceText call;           // "mprotect(0x7fff00010000, 0x2000, 0x1)", formatted when read
     int line = 0;             // where the call is written in the scenario (1-based; 0 unknown)
     int col = 0;
     std::int64_t ret = 0;     // raw result or -errno; touch: 0, SIGSEGV or SIGBUS
