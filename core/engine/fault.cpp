@@ -296,6 +296,12 @@ FaultResult handleFault(OpContext& c, Addr addr, bool write)
         return FaultResult::Ok;
     }
     const FaultResult r = v->isAnonymous() ? anonFault(c, *v, addr, write) : fileFault(c, *v, addr, write);
+    if (markerWp && r != FaultResult::Ok && !ptAt(c.mm, addr)) {
+        // The fault stopped before installing a page (a MISSING userfault, SIGBUS): the
+        // marker was never replaced.
+        setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Swap, Pte::Kind::Marker, true });
+        return r;
+    }
     if (r != FaultResult::Ok || !markerWp)
         return r;
     // The new entry inherits the marker's protection (pte_mkuffd_wp() also takes write away),
