@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(cmake ninja-build g++ pkg-config zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
-    qt6-base-dev qt6-charts-dev qt6-svg-dev)
+PACKAGES=(cmake ninja-build g++ pkg-config zlib1g-dev libzstd-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
+    qt6-base-dev qt6-charts-dev qt6-svg-dev libgif-dev xvfb)
 JOBS=$(nproc)
 
 install_missing() {
@@ -59,7 +59,7 @@ cmd_test() {
     (cd build && ctest --output-on-failure -j "$JOBS")
     # The Qt-free core again under AddressSanitizer and UBSan.
     configure_build build-asan -DVMALAB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
-        -- vmalab_core_tests vmalab_scenario_tests vmalab_report_tests
+        -- vmalab_core_tests vmalab_scenario_tests vmalab_report_tests vmalab_lesson_tests vmalab_hardening_tests
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
         ctest --output-on-failure -j "$JOBS" -L core)
 }

@@ -1,44 +1,37 @@
 // vmalab-cli: run scenarios on the model, replay them on the running kernel, compare both,
 // and hunt for differences at random. Wiring only: the work happens in core/ and core/host/.
+// The help text, man page and completion come from the table in app/cli_help.cpp.
+#include "app/cli_help.h"
+#include "core/engine/model_backend.h"
+#include "core/engine/snapshot_world.h"
 #include "core/engine/trace.h"
+#include "core/host/capture.h"
 #include "core/host/differential.h"
 #include "core/host/probe.h"
+#include "core/host/profile_match.h"
+#include "core/report/profile_diff.h"
 #include "core/host/runner.h"
 #include "core/report/check.h"
 #include "core/report/emit.h"
 #include "core/scenario/interpreter.h"
+#include "core/snapshot/snapshot_diff.h"
+#include "core/snapshot/snapshot_format.h"
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 namespace {
 
 using namespace vmalab;
-
-constexpr const char* kUsage = R"(usage: vmalab-cli COMMAND [OPTIONS]
-
-Commands:
-  run FILE [--profile P] [--machine host|reference] [--emit KINDS] [--trace]
-                      run a scenario on the model (default profile: host); --machine
-                      reference models the documented reference machine instead of this one
-  replay FILE [--emit KINDS]
-                      run a scenario for real on the running kernel
-  check FILE          run both and compare them inside the scenario's window
-  fuzz [--seed S] [--count N] [--ops N] [--out DIR] [--profile P] [--show] [--max-shrink N]
-                      random differential testing of the model against the kernel;
-                      --show prints sequence S instead of running it
-  probe               which kernel behaviour profile the running kernel shows
-  profiles            list the behaviour profiles
-
-KINDS is a comma-separated list of maps, smaps, pages, stats, vars, ascii, json.
-Exit status: 0 all well, 1 a failed expect or a difference, 2 a malformed scenario or a
-run-time error, 77 skipped (the kernel or profile lacks what the scenario requires).
-)";
 
 struct Args
 {
@@ -54,11 +47,13 @@ struct Args
     bool show = false;
     unsigned maxShrink = 3;
     bool referenceMachine = false;
+    std::string snapshotFile; // run --snapshot FILE: start from a captured process
+    std::string limits; // --limit NAME=VALUE, comma-joined in command-line order
 };
 
 [[noreturn]] void usageError(const std::string& message)
 {
-    std::fprintf(stderr, "vmalab-cli: %s\n\n%s", message.c_str(), kUsage);
+    std::fprintf(stderr, "vmalab-cli: %s\n\n%s", message.c_str(), cli::usageText().c_str());
     std::exit(2);
 }
 
@@ -72,6 +67,23 @@ std::uint64_t parseNumber(const std::string& flag, const char* text)
     return v;
 }
 
+// --limit and VMALAB_LIMITS (flags win) are checked here and handed to the run through the
+// environment, which scenario::defaultRunLimits() reads: one path for every kind of run.
+void applyLimits(const std::string& flags)
+{
+    const char* env = std::getenv("VMALAB_LIMITS");
+    const std::string spec = std::string(env ? env : "") + (env && *env && !flags.empty() ? "," : "") + flags;
+    if (spec.empty())
+        return;
+    auto parsed = scenario::parseLimits(spec);
+    if (!parsed) {
+        std::fprintf(stderr, "vmalab-cli: %s%s\n", flags.empty() ? "VMALAB_LIMITS: " : "",
+                     parsed.error().front().message.c_str());
+        std::exit(2);
+    }
+    ::setenv("VMALAB_LIMITS", spec.c_str(), 1);
+}
+
 Args parseArgs(int argc, char** argv)
 {
     Args a;
@@ -79,14 +91,12 @@ Args parseArgs(int argc, char** argv)
         usageError("no command");
     a.command = argv[1];
     if (a.command == "--help" || a.command == "-h" || a.command == "help") {
-        std::fputs(kUsage, stdout);
+        const cli::Command* c = argc > 2 ? cli::findCommand(argv[2]) : nullptr;
+        std::fputs(c ? cli::commandHelp(*c).c_str() : cli::usageText().c_str(), stdout);
         std::exit(0);
     }
-    if (a.command == "--version") {
-        std::printf("vmalab-cli 0.1\nprofiles: host");
-        for (const std::string& n : builtinProfileNames())
-            std::printf(", %s", n.c_str());
-        std::printf("\n");
+    if (a.command == "--version" || a.command == "-V") {
+        std::fputs(cli::versionText("vmalab-cli").c_str(), stdout);
         std::exit(0);
     }
     for (int i = 2; i < argc; ++i) {
@@ -120,8 +130,13 @@ Args parseArgs(int argc, char** argv)
                 usageError("--machine takes host or reference");
             a.referenceMachine = m == "reference";
         }
+        else if (arg == "--snapshot")
+            a.snapshotFile = value();
+        else if (arg == "--limit")
+            a.limits += (a.limits.empty() ? "" : ",") + std::string(value());
         else if (arg == "--help" || arg == "-h") {
-            std::fputs(kUsage, stdout);
+            const cli::Command* c = cli::findCommand(a.command);
+            std::fputs(c ? cli::commandHelp(*c).c_str() : cli::usageText().c_str(), stdout);
             std::exit(0);
         } else if (!arg.empty() && arg[0] == '-')
             usageError("unknown option " + arg);
@@ -130,6 +145,7 @@ Args parseArgs(int argc, char** argv)
         else
             usageError("more than one scenario file given");
     }
+    applyLimits(a.limits);
     return a;
 }
 
@@ -172,6 +188,15 @@ scenario::Scenario loadOrExit(const std::string& file)
 {
     if (file.empty())
         usageError("no scenario file given");
+    // Refused before reading: the parser holds the whole text and its syntax tree in memory.
+    struct stat st {};
+    const std::uint64_t maxBytes = scenario::defaultRunLimits().maxFileBytes;
+    if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) > maxBytes) {
+        std::fprintf(stderr, "%s:1:1: error: the file is %llu bytes, more than %llu (limit max-file-bytes; raise it "
+                     "with --limit max-file-bytes=N or VMALAB_LIMITS, see docs/limits.md)\n", file.c_str(),
+                     static_cast<unsigned long long>(st.st_size), static_cast<unsigned long long>(maxBytes));
+        std::exit(2);
+    }
     auto s = host::loadScenarioFile(file);
     if (!s) {
         for (const Diagnostic& d : s.error())
@@ -197,20 +222,263 @@ Profile profileOrExit(const std::string& name, bool referenceMachine = false)
     return *p;
 }
 
+// --- Live process snapshots (docs/snapshots.md) ---
+
+volatile std::sig_atomic_t g_interrupted = 0; // watch mode ends cleanly on Ctrl-C
+
+std::optional<std::string> readWholeFile(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return std::nullopt;
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad())
+        return std::nullopt;
+    return bytes;
+}
+
+std::vector<snapshot::Snapshot> loadSnapshotsOrExit(const std::string& path)
+{
+    const auto bytes = readWholeFile(path);
+    if (!bytes) {
+        std::fprintf(stderr, "%s: error: cannot read: %s\n", path.c_str(), std::strerror(errno));
+        std::exit(2);
+    }
+    auto parsed = snapshot::parseSnapshots(*bytes, path);
+    if (!parsed) {
+        for (const Diagnostic& d : parsed.error())
+            std::fprintf(stderr, "%s\n", d.format().c_str());
+        std::exit(2);
+    }
+    if (parsed->empty()) {
+        std::fprintf(stderr, "%s: error: the file holds no snapshot\n", path.c_str());
+        std::exit(2);
+    }
+    return std::move(*parsed);
+}
+
+void printTraces(const host::ModelRun& run, const std::string& file)
+{
+    for (const OpTrace& t : run.traces) {
+        const auto idx = static_cast<std::size_t>(t.process);
+        const std::string name = idx < run.outcome.processes.size() ? run.outcome.processes[idx].name : "main";
+        std::fputs(formatTrace(t, name, file).c_str(), stdout);
+    }
+}
+
+// run --snapshot FILE SCENARIO: the scenario's calls applied to the captured process. The
+// profile is the snapshot machine's (its configuration and the behaviour its probe found)
+// unless --profile names another behaviour.
+int cmdRunOnSnapshot(const Args& a)
+{
+    const scenario::Scenario s = loadOrExit(a.file);
+    std::vector<snapshot::Snapshot> timeline = loadSnapshotsOrExit(a.snapshotFile);
+    if (timeline.size() > 1)
+        std::fprintf(stderr, "note: %s holds %zu snapshots; starting from the last\n", a.snapshotFile.c_str(),
+                     timeline.size());
+    const snapshot::Snapshot& snap = timeline.back();
+    const std::string behaviour = a.profile ? *a.profile : snap.host.behaviour.empty() ? "host" : snap.host.behaviour;
+    const auto builtin = builtinProfile(behaviour, snap.host.config);
+    const Profile profile = builtin ? *builtin : profileOrExit(behaviour, a.referenceMachine);
+    std::vector<SnapshotAssumption> assumptions;
+    auto world = worldFromSnapshot(snap, profile, &assumptions);
+    if (!world) {
+        for (const Diagnostic& d : world.error())
+            std::fprintf(stderr, "%s: error: %s\n", a.snapshotFile.c_str(), d.message.c_str());
+        return 2;
+    }
+    const World initial = *world;
+    ModelBackend backend(profile);
+    backend.startFrom(std::move(*world));
+    host::ModelRun run;
+    run.outcome = scenario::runScenario(s, backend);
+    run.traces = backend.traces();
+    if (a.trace)
+        printTraces(run, a.file);
+    const report::EmitOptions opts = emitOptions(a, true);
+    if (run.outcome.ran && opts.kinds)
+        std::fputs(report::emitRun(run.outcome, opts).c_str(), stdout);
+    reportOutcome(run.outcome, a.file);
+    const auto used = assumptionsUsed(assumptions, initial, backend.world());
+    std::fprintf(stderr, "prediction for process %lld of %s (profile %s); procfs does not show everything, so it "
+                 "rests on %zu assumption%s:\n",
+                 static_cast<long long>(snap.processes.front().pid), a.snapshotFile.c_str(), profile.name.c_str(),
+                 used.size(), used.size() == 1 ? "" : "s");
+    for (const SnapshotAssumption* u : used)
+        std::fprintf(stderr, "  - %s\n", u->text.c_str());
+    if (used.size() < assumptions.size())
+        std::fprintf(stderr, "  (%zu more assumption%s concern only VMAs the scenario left unchanged)\n",
+                     assumptions.size() - used.size(), assumptions.size() - used.size() == 1 ? "" : "s");
+    return run.outcome.exitStatus;
+}
+
+bool writeFileAtomically(const std::string& path, const std::string& bytes)
+{
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out || !out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())))
+            return false;
+    }
+    return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+// snapshot PID [-o FILE|DIR] [--freeze] [--watch MS [--count N]] [--no-scan]
+int cmdSnapshot(int argc, char** argv)
+{
+    std::string pidText, out;
+    host::CaptureOptions opts;
+    std::optional<unsigned> watchMs;
+    std::uint64_t count = 0;
+    for (int i = 2; i < argc; ++i) {
+        const std::string arg = argv[i];
+        auto value = [&]() -> const char* {
+            if (i + 1 >= argc)
+                usageError(arg + " needs a value");
+            return argv[++i];
+        };
+        if (arg == "-o" || arg == "--out")
+            out = value();
+        else if (arg == "--freeze")
+            opts.freeze = true;
+        else if (arg == "--watch")
+            watchMs = static_cast<unsigned>(parseNumber(arg, value()));
+        else if (arg == "--count")
+            count = parseNumber(arg, value());
+        else if (arg == "--no-scan")
+            opts.usePagemapScan = false;
+        else if (arg == "--help" || arg == "-h") {
+            const cli::Command* c = cli::findCommand("snapshot");
+            std::fputs(c ? cli::commandHelp(*c).c_str() : cli::usageText().c_str(), stdout);
+            return 0;
+        } else if (!arg.empty() && arg[0] == '-')
+            usageError("unknown option " + arg);
+        else if (pidText.empty())
+            pidText = arg;
+        else
+            usageError("snapshot takes one PID");
+    }
+    if (pidText.empty())
+        usageError("snapshot needs a PID");
+    const auto pid = static_cast<pid_t>(parseNumber("PID", pidText.c_str()));
+    if (pid <= 0)
+        usageError("PID must be a positive number");
+    if (count && !watchMs)
+        usageError("--count needs --watch MS");
+    struct stat st {};
+    const std::string defaultName = "pid-" + std::to_string(pid) + snapshot::kFileExtension;
+    if (out.empty())
+        out = defaultName;
+    else if (::stat(out.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        out += (out.back() == '/' ? "" : "/") + defaultName;
+
+    const snapshot::HostInfo hostInfo = host::readHostInfo();
+    std::vector<snapshot::Snapshot> timeline;
+    if (watchMs) {
+        std::signal(SIGINT, [](int) { g_interrupted = 1; });
+        auto t = host::watchProcess(pid, opts, hostInfo, *watchMs, count, [] { return g_interrupted == 0; });
+        if (!t) {
+            std::fprintf(stderr, "vmalab-cli: %s\n", t.error().front().message.c_str());
+            return 2;
+        }
+        timeline = std::move(*t);
+    } else {
+        auto s = host::captureSnapshot(pid, opts, hostInfo);
+        if (!s) {
+            std::fprintf(stderr, "vmalab-cli: %s\n", s.error().front().message.c_str());
+            return 2;
+        }
+        timeline.push_back(std::move(*s));
+    }
+    if (!writeFileAtomically(out, snapshot::writeSnapshots(timeline))) {
+        std::fprintf(stderr, "vmalab-cli: cannot write %s: %s\n", out.c_str(), std::strerror(errno));
+        return 2;
+    }
+    const snapshot::Snapshot& last = timeline.back();
+    for (const std::string& n : last.notes)
+        std::fprintf(stderr, "note: %s\n", n.c_str());
+    const snapshot::SnapshotProcess& p = last.processes.front();
+    std::uint64_t present = 0;
+    for (const snapshot::SnapshotPageRun& r : p.pages)
+        if (r.run.state == PageState::Present)
+            present += (r.run.end - r.run.start) >> pageShift;
+    std::printf("wrote %s: %zu snapshot%s of process %lld (%s): %zu VMAs, %zu page runs, %llu present pages "
+                "(pagemap via %s%s%s)\n",
+                out.c_str(), timeline.size(), timeline.size() == 1 ? "" : "s", static_cast<long long>(p.pid),
+                p.name.c_str(), p.vmas.size(), p.pages.size(), static_cast<unsigned long long>(present),
+                last.pagemapMethod.c_str(), last.kpageflags ? ", kpageflags" : "", last.frozen ? ", frozen" : "");
+    return 0;
+}
+
+// diff A [B] [--json]: A and B are single snapshots (the last entry of each file is used);
+// A alone diffs each pair of consecutive entries of a watch timeline. Exit status as diff(1).
+int cmdDiff(int argc, char** argv)
+{
+    std::vector<std::string> files;
+    bool json = false;
+    for (int i = 2; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--json")
+            json = true;
+        else if (arg == "--help" || arg == "-h") {
+            const cli::Command* c = cli::findCommand("diff");
+            std::fputs(c ? cli::commandHelp(*c).c_str() : cli::usageText().c_str(), stdout);
+            return 0;
+        } else if (!arg.empty() && arg[0] == '-')
+            usageError("unknown option " + arg);
+        else
+            files.push_back(arg);
+    }
+    if (files.empty() || files.size() > 2)
+        usageError("diff takes two snapshot files, or one watch timeline");
+    struct Step
+    {
+        const snapshot::Snapshot* from;
+        const snapshot::Snapshot* to;
+        std::size_t index;
+    };
+    const std::vector<snapshot::Snapshot> a = loadSnapshotsOrExit(files[0]);
+    const std::vector<snapshot::Snapshot> b = files.size() > 1 ? loadSnapshotsOrExit(files[1]) : a;
+    std::vector<Step> steps;
+    if (files.size() > 1)
+        steps.push_back({ &a.back(), &b.back(), 0 });
+    else
+        for (std::size_t i = 0; i + 1 < a.size(); ++i)
+            steps.push_back({ &a[i], &a[i + 1], i });
+    if (steps.empty())
+        usageError(files[0] + " holds one snapshot: give a second file to compare it with");
+    bool changed = false;
+    std::string jsonOut = "{\"steps\": [";
+    for (const Step& st : steps) {
+        const std::vector<snapshot::DiffEvent> events = snapshot::diffSnapshots(*st.from, *st.to);
+        changed = changed || !events.empty();
+        const long long ms = static_cast<long long>((st.to->monotonicNs - st.from->monotonicNs) / 1000000);
+        if (json) {
+            jsonOut += std::string(&st == &steps.front() ? "" : ",") + "\n{\"from\": " + std::to_string(st.index)
+                + ", \"to\": " + std::to_string(st.index + 1) + ", \"elapsed_ms\": " + std::to_string(ms)
+                + ", \"diff\": " + snapshot::diffToJson(events) + "}";
+            continue;
+        }
+        if (files.size() == 1)
+            std::printf("== %zu -> %zu (+%lld ms) ==\n", st.index, st.index + 1, ms);
+        std::fputs(snapshot::formatDiff(events).c_str(), stdout);
+    }
+    if (json)
+        std::fputs((jsonOut + "]}\n").c_str(), stdout);
+    return changed ? 1 : 0;
+}
+
 int cmdRun(const Args& a)
 {
+    if (!a.snapshotFile.empty())
+        return cmdRunOnSnapshot(a);
     const scenario::Scenario s = loadOrExit(a.file);
     const std::string profileName = a.profile ? *a.profile : scenario::scenarioProfile(s).value_or("host");
     const Profile profile = profileOrExit(profileName, a.referenceMachine);
     const report::EmitOptions opts = emitOptions(a, true);
     host::ModelRun run = host::runOnModel(s, profile);
-    if (a.trace) {
-        for (const OpTrace& t : run.traces) {
-            const auto idx = static_cast<std::size_t>(t.process);
-            const std::string name = idx < run.outcome.processes.size() ? run.outcome.processes[idx].name : "main";
-            std::fputs(formatTrace(t, name, a.file).c_str(), stdout);
-        }
-    }
+    if (a.trace)
+        printTraces(run, a.file);
     if (run.outcome.ran && opts.kinds)
         std::fputs(report::emitRun(run.outcome, opts).c_str(), stdout);
     reportOutcome(run.outcome, a.file);
@@ -271,10 +539,60 @@ int cmdFuzz(const Args& a)
     return sum.failed ? 1 : 0;
 }
 
+// diff-profiles FILE P1 P2: the scenario under two profiles, compared after every operation.
+int cmdDiffProfiles(int argc, char** argv)
+{
+    std::vector<std::string> operands;
+    bool reference = false;
+    for (int i = 2; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--help" || arg == "-h") {
+            std::fputs(cli::commandHelp(*cli::findCommand("diff-profiles")).c_str(), stdout);
+            return 0;
+        }
+        if (arg == "--machine" && i + 1 < argc && (std::strcmp(argv[i + 1], "reference") == 0 || std::strcmp(argv[i + 1], "host") == 0))
+            reference = std::strcmp(argv[++i], "reference") == 0;
+        else if (!arg.empty() && arg[0] == '-')
+            usageError("unknown option " + arg);
+        else
+            operands.push_back(arg);
+    }
+    if (operands.size() != 3)
+        usageError("diff-profiles takes a scenario file and two profiles");
+    const scenario::Scenario s = loadOrExit(operands[0]);
+    Profile profiles[2];
+    for (int k = 0; k < 2; ++k) {
+        const std::string& name = operands[static_cast<std::size_t>(k) + 1];
+        if (reference) {
+            auto p = builtinProfile(name);
+            if (!p)
+                usageError("--machine reference needs a built-in profile, not \"" + name + "\"");
+            profiles[k] = *p;
+            continue;
+        }
+        auto p = host::resolveProfile(name);
+        if (!p) {
+            std::fprintf(stderr, "vmalab-cli: %s\n", p.error().front().message.c_str());
+            return 2;
+        }
+        profiles[k] = *p;
+    }
+    const report::ProfileDiff diff = report::diffProfiles(s, profiles[0], profiles[1]);
+    std::fputs(report::formatProfileDiff(diff).c_str(), stdout);
+    return diff.divergences.empty() ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
 {
+    // snapshot and diff parse their own operands (a PID, two snapshot files).
+    if (argc > 1 && std::strcmp(argv[1], "snapshot") == 0)
+        return cmdSnapshot(argc, argv);
+    if (argc > 1 && std::strcmp(argv[1], "diff") == 0)
+        return cmdDiff(argc, argv);
+    if (argc > 1 && std::strcmp(argv[1], "diff-profiles") == 0)
+        return cmdDiffProfiles(argc, argv);
     const Args a = parseArgs(argc, argv);
     if (a.command == "run")
         return cmdRun(a);
@@ -286,6 +604,7 @@ int main(int argc, char** argv)
         return cmdFuzz(a);
     if (a.command == "probe") {
         std::fputs(host::probeReport().c_str(), stdout);
+        std::fputs(host::profileMatchReport().c_str(), stdout);
         return 0;
     }
     if (a.command == "profiles") {

@@ -1,6 +1,9 @@
 // vmalab: the GUI. Parses the command line, builds the main window, and for
 // --screenshot renders it to a PNG and exits (used by tests and the docs).
+#include "app/cli_help.h"
+#include "core/host/capture.h"
 #include "ui/address_space_view.h"
+#include "ui/compare_window.h"
 #include "ui/main_window.h"
 #include "ui/scenario_session.h"
 
@@ -12,9 +15,18 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <cstring>
 
 int main(int argc, char** argv)
 {
+    // Before QApplication, so --version needs no display; it lists the kernel profiles too,
+    // which QCommandLineParser's own version option cannot.
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--version") || !std::strcmp(argv[i], "-v")) {
+            std::fputs(vmalab::cli::versionText("vmalab").c_str(), stdout);
+            return 0;
+        }
+    }
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("vmalab"));
     QApplication::setOrganizationName(QStringLiteral("vmalab"));
@@ -42,13 +54,42 @@ int main(int argc, char** argv)
         QStringLiteral("fit"), QStringLiteral("Map zoom: scenario (default) or all."), QStringLiteral("WHAT"));
     const QCommandLineOption pane(QStringLiteral("pane"),
         QStringLiteral("Bring panes to the front (comma-separated: tree, vmas, chart...)."), QStringLiteral("NAMES"));
-    cli.addOptions({ profile, step, shot, size, select, fit, pane });
+    const QCommandLineOption exportPng(
+        QStringLiteral("export-png"), QStringLiteral("Write the map as a PNG and exit."), QStringLiteral("OUT.png"));
+    const QCommandLineOption exportSvg(
+        QStringLiteral("export-svg"), QStringLiteral("Write the map as an SVG and exit."), QStringLiteral("OUT.svg"));
+    const QCommandLineOption exportGif(QStringLiteral("export-gif"),
+        QStringLiteral("Write the map after every operation as an animated GIF and exit."), QStringLiteral("OUT.gif"));
+    const QCommandLineOption exportSeries(QStringLiteral("export-series"),
+        QStringLiteral("Write the map after every operation as DIR/NAME-000.png... and exit."), QStringLiteral("DIR"));
+    const QCommandLineOption exportTrace(QStringLiteral("export-trace"),
+        QStringLiteral("Write every operation's trace as Markdown and exit."), QStringLiteral("OUT.md"));
+    const QCommandLineOption compare(QStringLiteral("compare"),
+        QStringLiteral("Open View > Compare profiles with A,B (e.g. v6.18,maybe-guard); --screenshot then shows it."),
+        QStringLiteral("A,B"));
+    const QCommandLineOption theme(
+        QStringLiteral("theme"), QStringLiteral("light or dark (default: as the system palette)."), QStringLiteral("T"));
+    const QCommandLineOption snapshotOpt(QStringLiteral("snapshot"),
+        QStringLiteral("Start the scenario from the process captured in FILE.vsnap (what if it ran there)."),
+        QStringLiteral("FILE"));
+    cli.addOptions({ profile, step, shot, size, select, fit, pane, exportPng, exportSvg, exportGif, exportSeries,
+        exportTrace, compare, theme, snapshotOpt });
     cli.process(app);
 
-    const bool screenshot = cli.isSet(shot);
+    const bool exporting = cli.isSet(exportPng) || cli.isSet(exportSvg) || cli.isSet(exportGif)
+        || cli.isSet(exportSeries) || cli.isSet(exportTrace);
+    const bool screenshot = cli.isSet(shot) || exporting;
     vmalab::ui::MainWindow window;
+    // The one place that reads another process's maps: the library only calls this.
+    window.setCaptureFunction([](std::int64_t pid, bool freeze) {
+        vmalab::host::CaptureOptions options;
+        options.freeze = freeze;
+        return vmalab::host::captureSnapshot(static_cast<pid_t>(pid), options, vmalab::host::readHostInfo());
+    });
     if (cli.isSet(profile))
         window.setProfile(cli.value(profile));
+    if (cli.isSet(theme))
+        window.setDarkTheme(cli.value(theme) == QLatin1String("dark"));
     const QStringList files = cli.positionalArguments();
     bool recovered = false;
     if (!screenshot && files.isEmpty())
@@ -58,6 +99,13 @@ int main(int argc, char** argv)
             window.openDefaultLesson();
         else if (!window.openFile(files.first()))
             return 2;
+    }
+    if (cli.isSet(snapshotOpt)) {
+        const QString error = window.openSnapshot(cli.value(snapshotOpt));
+        if (!error.isEmpty()) {
+            std::fprintf(stderr, "vmalab: --snapshot: %s\n", qPrintable(error));
+            return 2;
+        }
     }
     if (cli.isSet(step)) {
         bool ok = false;
@@ -89,13 +137,48 @@ int main(int argc, char** argv)
         if (vmalab::ui::parseAddress(cli.value(select), &a))
             window.mapView()->lookupAddress(a);
     }
+    vmalab::ui::CompareWindow* compareWindow = nullptr;
+    if (cli.isSet(compare)) {
+        const QStringList ab = cli.value(compare).split(QLatin1Char(','));
+        compareWindow = window.openCompare(ab.value(0), ab.value(1));
+        if (cli.isSet(size))
+            compareWindow->resize(window.size());
+        if (cli.isSet(step))
+            compareWindow->jumpTo(cli.value(step).toInt() - 1);
+    }
     if (!screenshot)
         return QApplication::exec();
+    for (int i = 0; i < 5; ++i)
+        QApplication::processEvents();
+    if (exporting) {
+        int status = 0;
+        auto report = [&status](bool ok, const QString& what) {
+            std::printf("%s: %s\n", qPrintable(what), ok ? "written" : "FAILED");
+            status = ok ? status : 1;
+        };
+        if (cli.isSet(exportPng))
+            report(window.exportMapPng(cli.value(exportPng)), cli.value(exportPng));
+        if (cli.isSet(exportSvg))
+            report(window.exportMapSvg(cli.value(exportSvg)), cli.value(exportSvg));
+        if (cli.isSet(exportTrace))
+            report(window.exportHistoryMarkdown(cli.value(exportTrace)), cli.value(exportTrace));
+        if (cli.isSet(exportSeries))
+            report(!window.exportPngSeries(cli.value(exportSeries)).isEmpty(), cli.value(exportSeries));
+        if (cli.isSet(exportGif)) {
+            QString err;
+            const bool ok = window.exportGif(cli.value(exportGif), &err);
+            if (!ok)
+                std::fprintf(stderr, "vmalab: %s\n", qPrintable(err));
+            report(ok, cli.value(exportGif));
+        }
+        if (!cli.isSet(shot))
+            return status;
+    }
 
     // Let layouts and docks settle before grabbing.
     for (int i = 0; i < 5; ++i)
         QApplication::processEvents();
-    const QPixmap pixmap = window.grab();
+    const QPixmap pixmap = compareWindow ? compareWindow->grab() : window.grab();
     const QString out = cli.value(shot);
     if (pixmap.isNull() || !pixmap.save(out, "PNG")) {
         std::fprintf(stderr, "vmalab: cannot write %s\n", qPrintable(out));

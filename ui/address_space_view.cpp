@@ -3,6 +3,7 @@
 #include "core/engine/observe.h"
 #include "core/vm_flags.h"
 
+#include <QElapsedTimer>
 #include <QHelpEvent>
 #include <QKeyEvent>
 #include <QMouseEvent>
@@ -12,6 +13,7 @@
 #include <QWheelEvent>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace vmalab::ui {
@@ -71,11 +73,26 @@ void AddressSpaceView::setWorld(const World& world, const QStringList& processNa
     const bool had = m_viewSet && !m_axis.segments.empty();
     const Addr centre = had ? pxToAddr(m_axis, m_view, m_view.left + m_view.width / 2) : 0;
     const double pxPerPage = m_view.pxPerUnit;
+    QElapsedTimer TMP_a; TMP_a.start();
+    World old = std::move(m_world);
+    PositionChanges oldChanges = std::move(m_changes);
     m_world = world;
+    const auto TMP_copy = TMP_a.nsecsElapsed();
     m_processNames = processNames;
     m_changes = changes;
-    rebuildScene();
-    if (had) {
+    const bool patched = patchScene(old, oldChanges);
+    if (!patched)
+        rebuildScene();
+    const auto TMP_patch = TMP_a.nsecsElapsed();
+    m_rss.assign(m_world.procs.size(), 0);
+    for (std::size_t p = 0; p < m_world.procs.size(); ++p)
+        m_world.procs[p].ptes.forEachAll([&](std::uint64_t s, std::uint64_t e, const Pte& pte) {
+            if (pte.state == PageState::Present && pte.kind != Pte::Kind::ZeroPage)
+                m_rss[p] += e - s;
+        });
+    ++m_generation;
+    if (qEnvironmentVariableIsSet("TMP_T")) std::fprintf(stderr, "setWorld copy %lld patch %lld rss %lld us\n", static_cast<long long>(TMP_copy / 1000), static_cast<long long>((TMP_patch - TMP_copy) / 1000), static_cast<long long>((TMP_a.nsecsElapsed() - TMP_patch) / 1000));
+    if (had && !patched) { // a patched scene kept its axis, so the view still fits
         m_view.pxPerUnit = pxPerPage;
         m_view = centreOn(m_view, addrToUnit(m_axis, centre), m_axis.units());
     }
@@ -84,6 +101,134 @@ void AddressSpaceView::setWorld(const World& world, const QStringList& processNa
         m_selId = 0;
     }
     update();
+}
+
+int AddressSpaceView::changeOf(VmaId id) const
+{
+    return m_changes.created.count(id) ? 1 : m_changes.changed.count(id) ? 2 : 0;
+}
+
+AddressSpaceView::DrawVma AddressSpaceView::makeDraw(const Mm& mm, const Vma& v) const
+{
+    DrawVma d;
+    d.vma = v;
+    d.kind = vmaKind(m_world, mm, v);
+    return d;
+}
+
+namespace {
+
+// The parts of [s, e) that proc's VMAs or its removed VMAs cover, merged.
+std::vector<std::pair<Addr, Addr>> coverage(const Mm& mm, const std::vector<RemovedVma>& removed, int proc, Addr s, Addr e)
+{
+    std::vector<std::pair<Addr, Addr>> r;
+    for (const Vma* v = mm.findVma(s); v && v->vm_start < e; v = mm.nextOf(*v))
+        r.emplace_back(std::max(v->vm_start, s), std::min(v->vm_end, e));
+    for (const RemovedVma& x : removed)
+        if (x.proc == proc && x.vma.vm_start < e && x.vma.vm_end > s)
+            r.emplace_back(std::max(x.vma.vm_start, s), std::min(x.vma.vm_end, e));
+    std::sort(r.begin(), r.end());
+    std::vector<std::pair<Addr, Addr>> out;
+    for (const auto& x : r) {
+        if (!out.empty() && x.first <= out.back().second)
+            out.back().second = std::max(out.back().second, x.second);
+        else
+            out.push_back(x);
+    }
+    return out;
+}
+
+} // namespace
+
+bool AddressSpaceView::patchScene(const World& old, const PositionChanges& oldChanges)
+{
+    // Fork links and fork parents span processes: several rows take the full rebuild.
+    const bool forkChild = !m_givenForkParents.empty() && m_givenForkParents.front() >= 0;
+    if (m_world.procs.size() != 1 || old.procs.size() != 1 || m_draw.size() != 1 || m_axis.segments.empty()
+        || forkChild)
+        return false;
+    const Mm& om = old.procs[0];
+    const Mm& nm = m_world.procs[0];
+    if (om.task_size != nm.task_size)
+        return false;
+    // A merge walk over both versions: values the two share (the persistent map keeps one
+    // box for an unchanged VMA) are skipped by address, so this is cheap per VMA.
+    struct Edit
+    {
+        std::size_t at; // index into the old scene
+        enum { Replace, Erase, Insert } op;
+        const Vma* v;
+    };
+    std::vector<Edit> edits;
+    std::vector<std::pair<Addr, Addr>> touched;
+    auto a = om.vmas.begin();
+    auto b = nm.vmas.begin();
+    std::size_t idx = 0;
+    constexpr std::size_t maxEdits = 64;
+    while (a != om.vmas.end() || b != nm.vmas.end()) {
+        if (a != om.vmas.end() && b != nm.vmas.end() && a->first == b->first) {
+            if (&a->second != &b->second && !(a->second == b->second)) {
+                edits.push_back({ idx, Edit::Replace, &b->second });
+                touched.emplace_back(a->second.vm_start, a->second.vm_end);
+                touched.emplace_back(b->second.vm_start, b->second.vm_end);
+            }
+            ++a;
+            ++b;
+            ++idx;
+        } else if (b == nm.vmas.end() || (a != om.vmas.end() && a->first < b->first)) {
+            edits.push_back({ idx, Edit::Erase, nullptr });
+            touched.emplace_back(a->second.vm_start, a->second.vm_end);
+            ++a;
+            ++idx;
+        } else {
+            edits.push_back({ idx, Edit::Insert, &b->second });
+            touched.emplace_back(b->second.vm_start, b->second.vm_end);
+            ++b;
+        }
+        if (edits.size() > maxEdits)
+            return false;
+    }
+    // The axis is the union of every mapped and removed range: keep it when that union is
+    // the same wherever something changed (a split, a flag change, a fault).
+    for (const std::vector<RemovedVma>* list : { &oldChanges.removed, static_cast<const std::vector<RemovedVma>*>(&m_changes.removed) })
+        for (const RemovedVma& r : *list)
+            touched.emplace_back(r.vma.vm_start, r.vma.vm_end);
+    for (const auto& t : touched)
+        if (coverage(om, oldChanges.removed, 0, t.first, t.second)
+            != coverage(nm, m_changes.removed, 0, t.first, t.second))
+            return false;
+    auto& draws = m_draw[0];
+    auto& rows = m_rows[0];
+    auto matches = [&](DrawVma& d) {
+        if (!m_filter.isEmpty()) {
+            withText(d, 0);
+            d.match = vmaMatchesFilter(m_filter, d.name, d.perms, d.mnemonics, d.vma.vm_flags);
+        }
+        return d.match ? 1 : 0;
+    };
+    // Applied from the back so that the indices before an edit stay valid.
+    for (auto it = edits.rbegin(); it != edits.rend(); ++it) {
+        const auto at = static_cast<std::ptrdiff_t>(it->at);
+        switch (it->op) {
+        case Edit::Replace:
+            m_matches -= draws[it->at].match ? 1 : 0;
+            draws[it->at] = makeDraw(nm, *it->v);
+            m_matches += matches(draws[it->at]);
+            rows[it->at] = { 0, it->v->id, it->v->vm_start, it->v->vm_end };
+            break;
+        case Edit::Erase:
+            m_matches -= draws[it->at].match ? 1 : 0;
+            draws.erase(draws.begin() + at);
+            rows.erase(rows.begin() + at);
+            break;
+        case Edit::Insert:
+            m_matches += matches(*draws.insert(draws.begin() + at, makeDraw(nm, *it->v)));
+            rows.insert(rows.begin() + at, { 0, it->v->id, it->v->vm_start, it->v->vm_end });
+            break;
+        }
+    }
+    m_links.clear();
+    return true;
 }
 
 void AddressSpaceView::rebuildScene()
@@ -95,25 +240,27 @@ void AddressSpaceView::rebuildScene()
     for (std::size_t p = 0; p < m_world.procs.size(); ++p) {
         const Mm& mm = m_world.procs[p];
         high = std::max(high, mm.task_size);
+        m_rows[p].reserve(mm.vmas.size());
+        m_draw[p].reserve(mm.vmas.size());
         for (const auto& e : mm.vmas) {
             const Vma& v = e.second;
             ranges.emplace_back(v.vm_start, v.vm_end);
             m_rows[p].push_back({ static_cast<int>(p), v.id, v.vm_start, v.vm_end });
-            DrawVma d;
-            d.vma = v;
-            d.kind = vmaKind(m_world, mm, v);
-            d.name = QString::fromStdString(vmaName(m_world, mm, v));
-            d.perms = QString::fromStdString(mapsPerms(v.vm_flags));
-            for (const std::string& m : vmFlagMnemonics(v.vm_flags))
-                d.mnemonics << QString::fromStdString(m);
-            d.change = m_changes.created.count(v.id) ? 1 : m_changes.changed.count(v.id) ? 2 : 0;
-            m_draw[p].push_back(std::move(d));
+            m_draw[p].push_back(makeDraw(mm, v));
         }
     }
     for (const RemovedVma& r : m_changes.removed)
         ranges.emplace_back(r.vma.vm_start, r.vma.vm_end);
+    ranges.insert(ranges.end(), m_extraRanges.begin(), m_extraRanges.end());
+    m_links = m_world.procs.size() > 1 ? cowLinks(m_world) : std::vector<CowLink> {};
+    m_forkParent.assign(m_world.procs.size(), -1);
+    for (std::size_t p = 0; p < m_world.procs.size(); ++p)
+        m_forkParent[p] = p < m_givenForkParents.size() ? m_givenForkParents[p]
+            : m_world.procs.size() > 1                  ? forkParentOf(m_world, static_cast<int>(p))
+                                                        : -1;
     m_axis = buildAxis(std::move(ranges), 0, high == 0 ? Addr { 0x7ffffffff000 } : high);
     applyFilter();
+    ++m_generation;
     if (!m_viewSet) {
         m_view = fitUnits(0, m_axis.units(), 8, std::max(100, width() - 16));
         m_viewSet = width() > 100;
@@ -122,12 +269,59 @@ void AddressSpaceView::rebuildScene()
     }
 }
 
+void AddressSpaceView::setAxisExtraRanges(std::vector<std::pair<Addr, Addr>> ranges)
+{
+    m_extraRanges = std::move(ranges);
+    rebuildScene();
+    update();
+}
+
+void AddressSpaceView::setForkParents(std::vector<int> parents)
+{
+    m_givenForkParents = std::move(parents);
+    for (std::size_t p = 0; p < m_forkParent.size() && p < m_givenForkParents.size(); ++p)
+        m_forkParent[p] = m_givenForkParents[p];
+    update();
+}
+
+void AddressSpaceView::setDifferences(std::vector<WorldDifference> differences)
+{
+    m_differences = std::move(differences);
+    ++m_generation;
+    update();
+}
+
+void AddressSpaceView::setViewport(const Viewport& view)
+{
+    m_view = view;
+    m_viewSet = true;
+    update();
+}
+
+const AddressSpaceView::DrawVma& AddressSpaceView::withText(const DrawVma& d, int proc) const
+{
+    if (!d.textReady) {
+        const Mm& mm = m_world.procs[static_cast<std::size_t>(proc)];
+        d.name = QString::fromStdString(vmaName(m_world, mm, d.vma));
+        d.perms = QString::fromStdString(mapsPerms(d.vma.vm_flags));
+        for (const std::string& m : vmFlagMnemonics(d.vma.vm_flags))
+            d.mnemonics << QString::fromStdString(m);
+        d.textReady = true;
+    }
+    return d;
+}
+
 void AddressSpaceView::applyFilter()
 {
     m_matches = 0;
-    for (auto& row : m_draw)
-        for (DrawVma& d : row) {
-            d.match = vmaMatchesFilter(m_filter, d.name, d.perms, d.mnemonics, d.vma.vm_flags);
+    for (std::size_t p = 0; p < m_draw.size(); ++p)
+        for (DrawVma& d : m_draw[p]) {
+            if (m_filter.isEmpty()) {
+                d.match = true;
+            } else {
+                withText(d, static_cast<int>(p));
+                d.match = vmaMatchesFilter(m_filter, d.name, d.perms, d.mnemonics, d.vma.vm_flags);
+            }
             m_matches += d.match ? 1 : 0;
         }
 }
@@ -136,6 +330,7 @@ void AddressSpaceView::setFilter(const QString& filter)
 {
     m_filter = filter;
     applyFilter();
+    ++m_generation;
     update();
 }
 
@@ -166,6 +361,7 @@ void AddressSpaceView::setSelection(int proc, VmaId id, bool centre)
 {
     m_selProc = proc;
     m_selId = id;
+    ++m_generation; // the selected bar is drawn on its own
     if (centre) {
         if (const DrawVma* d = findDraw(proc, id)) {
             const double u0 = addrToUnit(m_axis, d->vma.vm_start);
@@ -177,6 +373,7 @@ void AddressSpaceView::setSelection(int proc, VmaId id, bool centre)
                 m_view = centreOn(m_view, (u0 + u1) / 2, m_axis.units());
         }
     }
+    viewChanged();
     update();
 }
 
@@ -185,6 +382,7 @@ void AddressSpaceView::fitAddrRange(Addr start, Addr end)
     const double u0 = addrToUnit(m_axis, start);
     const double u1 = addrToUnit(m_axis, end);
     m_view = clampView(fitUnits(u0, u1, 8, std::max(100, width() - 16), 0.05), m_axis.units());
+    viewChanged();
     update();
 }
 
@@ -236,18 +434,21 @@ double AddressSpaceView::rowHeight() const
 void AddressSpaceView::zoomIn()
 {
     m_view = zoomAt(m_view, m_view.left + m_view.width / 2, 1.6, m_axis.units());
+    viewChanged();
     update();
 }
 
 void AddressSpaceView::zoomOut()
 {
     m_view = zoomAt(m_view, m_view.left + m_view.width / 2, 1 / 1.6, m_axis.units());
+    viewChanged();
     update();
 }
 
 void AddressSpaceView::fitAll()
 {
     m_view = clampView(fitUnits(0, m_axis.units(), 8, std::max(100, width() - 16), 0.0), m_axis.units());
+    viewChanged();
     update();
 }
 
@@ -279,6 +480,7 @@ void AddressSpaceView::wheelEvent(QWheelEvent* event)
     const double delta = event->angleDelta().y() != 0 ? event->angleDelta().y() : event->angleDelta().x();
     // A continuous factor: touchpads send many small deltas, wheels 120 per notch (×1.25).
     m_view = zoomAt(m_view, event->position().x(), std::pow(1.0019, delta), m_axis.units());
+    viewChanged();
     update();
     event->accept();
 }
@@ -301,6 +503,7 @@ void AddressSpaceView::mouseMoveEvent(QMouseEvent* event)
             setCursor(Qt::ClosedHandCursor);
             m_view.u0 = m_pressU0 - dx / m_view.pxPerUnit;
             m_view = clampView(m_view, m_axis.units());
+            viewChanged();
             update();
         }
         return;
@@ -353,6 +556,7 @@ void AddressSpaceView::keyPressEvent(QKeyEvent* event)
         return;
     }
     m_view = clampView(m_view, m_axis.units());
+    viewChanged();
     update();
 }
 
@@ -364,6 +568,7 @@ QString AddressSpaceView::describe(const MapHit& hit) const
     const DrawVma* d = findDraw(hit.proc, hit.id);
     if (!d)
         return tr("%1: %2 — unmapped").arg(who, hexText(hit.addr));
+    withText(*d, hit.proc);
     const Mm& mm = m_world.procs[static_cast<std::size_t>(hit.proc)];
     QString text =
         tr("%1: VMA #%2 [%3, %4) %5 %6 %7 · %8")
@@ -381,6 +586,8 @@ QString AddressSpaceView::describe(const MapHit& hit) const
 
 bool AddressSpaceView::event(QEvent* event)
 {
+    if (event->type() == QEvent::PaletteChange)
+        ++m_generation; // the summary's faded colours blend with the palette
     if (event->type() == QEvent::ToolTip) {
         auto* help = static_cast<QHelpEvent*>(event);
         const MapHit hit = hitTest(m_axis, m_view, m_rows, rowsTop(), rowHeight(), help->pos());
@@ -407,10 +614,275 @@ void AddressSpaceView::paintEvent(QPaintEvent*)
         p.drawText(rect(), Qt::AlignCenter, tr("Run a scenario to see its address space"));
         return;
     }
+    QElapsedTimer TMP_a; TMP_a.start();
+    ensureCache();
+    const auto TMP_c = TMP_a.nsecsElapsed();
     paintRuler(p);
+    const auto TMP_r = TMP_a.nsecsElapsed();
     for (int r = 0; r < static_cast<int>(m_draw.size()); ++r)
         paintRow(p, r);
+    if (qEnvironmentVariableIsSet("TMP_T")) std::fprintf(stderr, "paint cache %lld ruler %lld rows %lld us\n", static_cast<long long>(TMP_c / 1000), static_cast<long long>((TMP_r - TMP_c) / 1000), static_cast<long long>((TMP_a.nsecsElapsed() - TMP_r) / 1000));
+    paintForkLinks(p);
     paintLegend(p);
+}
+
+// ---- the per-column summary ----------------------------------------------------------------
+
+namespace {
+
+constexpr double wideBarPx = 3.0; // narrower bars are summarised per pixel column
+
+} // namespace
+
+void AddressSpaceView::ensureCache()
+{
+    const bool same = m_cacheGeneration == m_generation && m_cacheWidth == width() && m_cacheView.u0 == m_view.u0
+        && m_cacheView.pxPerUnit == m_view.pxPerUnit && m_cacheView.left == m_view.left
+        && m_cache.size() == m_draw.size();
+    if (same)
+        return;
+    QElapsedTimer TMP_t; TMP_t.start();
+    m_cache.assign(m_draw.size(), {});
+    for (std::size_t r = 0; r < m_draw.size(); ++r)
+        buildRowCache(static_cast<int>(r), m_cache[r]);
+    if (qEnvironmentVariableIsSet("TMP_T")) std::fprintf(stderr, "cache %lld us\n", static_cast<long long>(TMP_t.nsecsElapsed() / 1000));
+    m_cacheGeneration = m_generation;
+    m_cacheWidth = width();
+    m_cacheView = m_view;
+}
+
+void AddressSpaceView::buildRowCache(int row, RowCache& cache) const
+{
+    const auto& draws = m_draw[static_cast<std::size_t>(row)];
+    const Mm& mm = m_world.procs[static_cast<std::size_t>(row)];
+    const int w = std::max(1, width());
+    cache.columns.assign(static_cast<std::size_t>(w), {});
+    std::vector<std::array<float, vmaKindCount + 2>> cover(static_cast<std::size_t>(w)); // kinds, no access, faded
+    std::vector<std::array<float, pageKindCount>> pages(static_cast<std::size_t>(w));
+    std::vector<float> total(static_cast<std::size_t>(w), 0.0f);
+    // Spreads [x0, x1) over the columns it touches, by how much of each it covers.
+    auto spread = [&](double x0, double x1, auto&& add) {
+        x0 = std::max(0.0, x0);
+        x1 = std::min(static_cast<double>(w), x1);
+        for (int c = static_cast<int>(std::floor(x0)); c < w && c < x1; ++c) {
+            const double part = std::min(x1, c + 1.0) - std::max(x0, static_cast<double>(c));
+            if (part > 0)
+                add(static_cast<std::size_t>(c), static_cast<float>(part));
+        }
+    };
+    const Addr visLo = pxToAddr(m_axis, m_view, 0);
+    const Addr visHi = pxToAddr(m_axis, m_view, width()) + pageSize;
+    auto from = std::lower_bound(
+        draws.begin(), draws.end(), visLo, [](const DrawVma& d, Addr a) { return d.vma.vm_end <= a; });
+    Addr prevEnd = from == draws.begin() ? (m_axis.segments.empty() ? 0 : m_axis.segments.front().start)
+                                         : std::prev(from)->vma.vm_end;
+    // Addresses are asked for in ascending order: a cursor over the axis replaces a binary
+    // search over its (at 60,000 VMAs, 120,000) segments, the cost of a step's rebuild.
+    const auto& segs = m_axis.segments;
+    auto seg = std::upper_bound(segs.begin(), segs.end(), visLo, [](Addr x, const AxisSegment& sg) { return x < sg.end; });
+    auto px = [&](Addr a) {
+        if (segs.empty() || a <= segs.front().start || a >= segs.back().end || seg == segs.end() || a < seg->start)
+            return addrToPx(m_axis, m_view, a);
+        while (a >= seg->end)
+            ++seg;
+        const double f = static_cast<double>(a - seg->start) / static_cast<double>(seg->end - seg->start);
+        return m_view.unitToPx(seg->u0 + f * (seg->u1 - seg->u0));
+    };
+    auto gap = [&](Addr s, Addr e) {
+        if (s < e && px(e) - px(s) > 1)
+            cache.gaps.emplace_back(s, e);
+    };
+    // The visible page runs in one walk of the page map, consumed VMA by VMA.
+    struct Run
+    {
+        std::uint64_t s, e;
+        const Pte* pte;
+    };
+    std::vector<Run> runs;
+    mm.ptes.forEach(visLo >> pageShift, (visHi >> pageShift) + 1,
+        [&](std::uint64_t s, std::uint64_t e, const Pte& pte) { runs.push_back({ s, e, &pte }); });
+    std::size_t ri = 0;
+    auto it = from;
+    for (; it != draws.end() && it->vma.vm_start < visHi; ++it) {
+        const DrawVma& d = *it;
+        gap(prevEnd, d.vma.vm_start);
+        prevEnd = d.vma.vm_end;
+        const double x0 = px(d.vma.vm_start);
+        const bool selected = row == m_selProc && d.vma.id == m_selId;
+        // A VMA lies inside one mapped segment: its end from the same segment, the cursor
+        // left where the pages will need it.
+        const double x1 = seg != segs.end() && seg->start <= d.vma.vm_start && d.vma.vm_end <= seg->end
+            ? m_view.unitToPx(seg->u0
+                + static_cast<double>(d.vma.vm_end - seg->start) / static_cast<double>(seg->end - seg->start)
+                    * (seg->u1 - seg->u0))
+            : addrToPx(m_axis, m_view, d.vma.vm_end);
+        if (x1 - x0 >= wideBarPx || selected || changeOf(d.vma.id) != 0) {
+            cache.wide.push_back(static_cast<std::size_t>(it - draws.begin()));
+            continue;
+        }
+        ++cache.narrow;
+        const bool none = (d.vma.vm_flags & VM_ACCESS_FLAGS) == 0;
+        const auto kind = static_cast<std::size_t>(d.kind);
+        spread(x0, std::max(x1, x0 + 0.05), [&](std::size_t c, float part) {
+            cover[c][kind] += part;
+            if (none)
+                cover[c][vmaKindCount] += part;
+            if (!d.match)
+                cover[c][vmaKindCount + 1] += part;
+            total[c] += part;
+        });
+        if (x0 >= 0 && x0 < w)
+            cache.columns[static_cast<std::size_t>(x0)].edge = true;
+        const std::uint64_t p0 = d.vma.vm_start >> pageShift, p1 = d.vma.vm_end >> pageShift;
+        while (ri < runs.size() && runs[ri].e <= p0)
+            ++ri;
+        for (std::size_t j = ri; j < runs.size() && runs[j].s < p1; ++j) {
+            const std::uint64_t s = std::max(runs[j].s, p0), e = std::min(runs[j].e, p1);
+            const Pte& pte = *runs[j].pte;
+            {
+                const PageKind k = pageKind(&pte);
+                const double rx0 = px(s << pageShift);
+                const double rx1 = std::max(px(e << pageShift), rx0 + 0.05);
+                spread(rx0, rx1, [&](std::size_t c, float part) {
+                    pages[c][static_cast<std::size_t>(k)] += part;
+                    if (k == PageKind::Guard)
+                        cache.columns[c].guard = true;
+                    if (pte.uffdWp)
+                        cache.columns[c].uffdWp = true;
+                });
+                ++cache.pageRuns;
+                cache.guardRuns += k == PageKind::Guard ? 1 : 0;
+            }
+        }
+    }
+    gap(prevEnd, it == draws.end() ? mm.task_size : it->vma.vm_start);
+    for (std::size_t c = 0; c < cache.columns.size(); ++c) {
+        if (total[c] <= 0)
+            continue;
+        Column& col = cache.columns[c];
+        int best = 0;
+        for (int k = 1; k < vmaKindCount; ++k)
+            if (cover[c][static_cast<std::size_t>(k)] > cover[c][static_cast<std::size_t>(best)])
+                best = k;
+        col.kind = static_cast<std::uint8_t>(best);
+        col.noAccess = cover[c][vmaKindCount] * 2 > total[c];
+        col.faded = cover[c][vmaKindCount + 1] * 2 > total[c];
+        // Pages no run covers are "none": what is left of the VMAs' share of the column.
+        float present = 0;
+        for (int k = 1; k < pageKindCount; ++k)
+            present += pages[c][static_cast<std::size_t>(k)];
+        pages[c][0] = std::max(0.0f, total[c] - present);
+        int bestPage = 0;
+        for (int k = 1; k < pageKindCount; ++k)
+            if (pages[c][static_cast<std::size_t>(k)] > pages[c][static_cast<std::size_t>(bestPage)])
+                bestPage = k;
+        col.page = static_cast<std::uint8_t>(bestPage);
+    }
+}
+
+void AddressSpaceView::paintColumns(QPainter& p, RowCache& cache, const RowGeometry& g)
+{
+    // The columns become two one-pixel-high images, stretched to the bar's and the strip's
+    // height: a couple of image draws per row, whatever the number of VMAs. Guard and
+    // uffd-wp marks and the no-access hatching go on top, by runs.
+    const auto& cols = cache.columns;
+    const int n = static_cast<int>(cols.size());
+    auto barColour = [&](const Column& c) {
+        QColor fill = vmaKindColor(static_cast<VmaKind>(c.kind));
+        if (c.noAccess)
+            fill = blend(fill, Qt::white, 0.7);
+        if (c.faded)
+            fill = blend(fill, palette().color(QPalette::Base), 0.8);
+        return fill;
+    };
+    if (cache.bars.isNull() && n > 0) {
+        cache.bars = QImage(n, 3, QImage::Format_ARGB32_Premultiplied);
+        cache.bars.fill(Qt::transparent);
+        cache.strip = QImage(n, 1, QImage::Format_ARGB32_Premultiplied);
+        cache.strip.fill(Qt::transparent);
+        QRgb fills[vmaKindCount][4];
+        QRgb frames[vmaKindCount][4];
+        for (int k = 0; k < vmaKindCount; ++k)
+            for (int v = 0; v < 4; ++v) {
+                Column c;
+                c.kind = static_cast<std::uint8_t>(k);
+                c.noAccess = v & 1;
+                c.faded = v & 2;
+                const QColor f = barColour(c);
+                fills[k][v] = f.rgba();
+                frames[k][v] = blend(f, Qt::black, 0.45).rgba();
+            }
+        QRgb pages[pageKindCount];
+        for (int k = 0; k < pageKindCount; ++k)
+            pages[k] = pageKindColor(static_cast<PageKind>(k)).rgba();
+        auto* top = reinterpret_cast<QRgb*>(cache.bars.scanLine(0));
+        auto* mid = reinterpret_cast<QRgb*>(cache.bars.scanLine(1));
+        auto* bottom = reinterpret_cast<QRgb*>(cache.bars.scanLine(2));
+        auto* strip = reinterpret_cast<QRgb*>(cache.strip.scanLine(0));
+        for (int c = 0; c < n; ++c) {
+            const Column& col = cols[static_cast<std::size_t>(c)];
+            if (col.kind == 255)
+                continue;
+            const int v = (col.noAccess ? 1 : 0) | (col.faded ? 2 : 0);
+            // A boundary shows as the frame colour where VMAs are a few pixels wide; where
+            // every column holds one, lines would only darken the bar.
+            const bool lone = !(c > 0 && cols[static_cast<std::size_t>(c - 1)].edge)
+                && !(c + 1 < n && cols[static_cast<std::size_t>(c + 1)].edge);
+            const bool start = c == 0 || cols[static_cast<std::size_t>(c - 1)].kind == 255;
+            top[c] = bottom[c] = frames[col.kind][v];
+            mid[c] = (col.edge && lone) || start ? frames[col.kind][v] : fills[col.kind][v];
+            strip[c] = pages[col.page];
+        }
+    }
+    if (n == 0)
+        return;
+    p.drawImage(QRectF(0, g.barTop, n, 1), cache.bars, QRectF(0, 0, n, 1));
+    p.drawImage(QRectF(0, g.barTop + 1, n, g.barHeight - 2), cache.bars, QRectF(0, 1, n, 1));
+    p.drawImage(QRectF(0, g.barTop + g.barHeight - 1, n, 1), cache.bars, QRectF(0, 2, n, 1));
+    p.drawImage(QRectF(0, g.stripTop, n, g.stripHeight), cache.strip);
+    for (int c = 0; c < n;) {
+        const Column& col = cols[static_cast<std::size_t>(c)];
+        if (col.kind == 255 || !col.noAccess) {
+            ++c;
+            continue;
+        }
+        int e = c + 1;
+        while (e < n && cols[static_cast<std::size_t>(e)].kind == col.kind && cols[static_cast<std::size_t>(e)].noAccess)
+            ++e;
+        if (e - c > 6)
+            p.fillRect(QRectF(c, g.barTop, e - c, g.barHeight),
+                QBrush(blend(barColour(col), Qt::black, 0.25), Qt::FDiagPattern));
+        c = e;
+    }
+    for (int c = 0; c < n;) {
+        if (!cols[static_cast<std::size_t>(c)].guard) {
+            ++c;
+            continue;
+        }
+        int e = c + 1;
+        while (e < n && cols[static_cast<std::size_t>(e)].guard)
+            ++e;
+        // Never thinner than a hatched cell: a guard page must be seen at any zoom.
+        QRectF r(c, g.stripTop, e - c, g.stripHeight);
+        if (r.width() < 8)
+            r = QRectF(r.center().x() - 4, r.y(), 8, r.height());
+        p.fillRect(r, QColor(0xf0, 0xe4, 0x42));
+        p.fillRect(r, guardBrush());
+        p.setPen(QPen(Qt::black, 2));
+        p.drawRect(r.adjusted(1, 1, -1, -1));
+        c = e;
+    }
+    for (int c = 0; c < n;) {
+        if (!cols[static_cast<std::size_t>(c)].uffdWp) {
+            ++c;
+            continue;
+        }
+        int e = c + 1;
+        while (e < n && cols[static_cast<std::size_t>(e)].uffdWp)
+            ++e;
+        p.fillRect(QRectF(c, g.stripTop, e - c, 4), uffdWpColor());
+        c = e;
+    }
 }
 
 void AddressSpaceView::paintRuler(QPainter& p)
@@ -429,30 +901,48 @@ void AddressSpaceView::paintRuler(QPainter& p)
     while (static_cast<double>(stepPages) * m_view.pxPerUnit < labelWidth && stepPages < (Addr { 1 } << 40))
         stepPages *= 2;
     const Addr step = stepPages << pageShift;
-    std::vector<Addr> ticks;
-    for (const AxisSegment& s : m_axis.segments) {
-        if (m_view.unitToPx(s.u1) < 0 || m_view.unitToPx(s.u0) > width())
-            continue;
-        ticks.push_back(s.start);
-        if (s.gap)
-            continue;
-        for (Addr a = (s.start + step - 1) / step * step; a < s.end; a += step)
-            ticks.push_back(a);
-    }
-    std::sort(ticks.begin(), ticks.end());
+    // Visible segments only, and once labels are dense, straight to the first segment with
+    // room for the next one: 120,000 segments at full zoom-out cost a few binary searches.
+    const auto& segs = m_axis.segments;
+    auto segAt = [&](double u) {
+        return std::upper_bound(segs.begin(), segs.end(), u, [](double x, const AxisSegment& s) { return x < s.u1; });
+    };
     double lastRight = -1e9;
     p.setPen(palette().color(QPalette::Text));
-    for (Addr a : ticks) {
-        const double x = addrToPx(m_axis, m_view, a);
-        if (x < 0 || x > width())
-            continue;
+    const double typical = fm.horizontalAdvance(QStringLiteral("0x7ffff7a00000"));
+    double need = -1e9; // no label may be centred left of this
+    auto tick = [&](Addr a, double x) {
+        if (x < 0 || x > width() || x < need)
+            return;
         const QString label = hexText(a);
         const double w = fm.horizontalAdvance(label);
-        if (x - w / 2 < lastRight + 12)
-            continue;
+        if (x - w / 2 < lastRight + 12) {
+            need = lastRight + 12 + w / 2; // a label this wide fits no sooner: skip to there
+            return;
+        }
         p.drawLine(QPointF(x, base - 4), QPointF(x, base + 4));
         p.drawText(QPointF(std::clamp(x - w / 2, 2.0, width() - w - 2), base - 7), label);
         lastRight = x + w / 2;
+        need = lastRight + 12 + typical / 2;
+    };
+    const Addr visLo = pxToAddr(m_axis, m_view, 0);
+    for (auto it = segAt(m_view.u0); it != segs.end();) {
+        const AxisSegment& s = *it;
+        if (m_view.unitToPx(s.u0) > width())
+            break;
+        tick(s.start, m_view.unitToPx(s.u0));
+        if (!s.gap) {
+            const Addr from = std::max(s.start, visLo);
+            for (Addr a = (from + step - 1) / step * step; a < s.end; a += step) {
+                const double x = addrToPx(m_axis, m_view, a);
+                if (x > width())
+                    break;
+                tick(a, x);
+            }
+        }
+        ++it;
+        if (it != segs.end() && m_view.unitToPx(it->u1) < need)
+            it = segAt(m_view.pxToUnit(need));
     }
 }
 
@@ -469,23 +959,41 @@ void AddressSpaceView::paintRow(QPainter& p, int row)
     p.setFont(hf);
     p.setPen(palette().color(QPalette::Text));
     const QString who = row < m_processNames.size() ? m_processNames[row] : QString::number(row);
-    std::uint64_t rss = 0;
-    mm.ptes.forEachAll([&](std::uint64_t s, std::uint64_t e, const Pte& pte) {
-        if (pte.state == PageState::Present && pte.kind != Pte::Kind::ZeroPage)
-            rss += e - s;
-    });
-    p.drawText(QPointF(10, g.top + 16),
-        tr("%1 · pid %2 · %3 VMAs · Rss %4").arg(who).arg(mm.pid).arg(mm.mapCount()).arg(formatBytes(rss * pageSize)));
+    const std::uint64_t rss = static_cast<std::size_t>(row) < m_rss.size() ? m_rss[static_cast<std::size_t>(row)] : 0;
+    QString header =
+        tr("%1 · pid %2 · %3 VMAs · Rss %4").arg(who).arg(mm.pid).arg(mm.mapCount()).arg(formatBytes(rss * pageSize));
+    if (mm.forkPtesCopied || mm.forkVmasPtCopied)
+        header += tr(" · fork copied %1 PTEs of %2 VMAs").arg(mm.forkPtesCopied).arg(mm.forkVmasPtCopied);
+    const QFontMetrics hfm(hf);
+    double hx = 10;
+    const int parent = row < static_cast<int>(m_forkParent.size()) ? m_forkParent[static_cast<std::size_t>(row)] : -1;
+    if (parent >= 0) {
+        // A "fork" badge: this row is a child; its parent's row shares the axis above.
+        const QString pw = parent < m_processNames.size() ? m_processNames[parent] : QString::number(parent);
+        const QString badge = tr("forked from %1").arg(pw);
+        const QRectF br(hx, g.top + 3, hfm.horizontalAdvance(badge) + 10, hfm.height() + 2);
+        p.fillRect(br, forkColor());
+        p.setPen(Qt::black);
+        p.drawText(br, Qt::AlignCenter, badge);
+        hx += br.width() + 8;
+        ++m_stats.forkBadges;
+    }
+    p.setPen(palette().color(QPalette::Text));
+    p.drawText(QPointF(hx, g.top + 16), header);
+    RowCache& cache = m_cache[static_cast<std::size_t>(row)];
     paintGaps(p, row, g);
-    const Addr visLo = pxToAddr(m_axis, m_view, 0);
-    const Addr visHi = pxToAddr(m_axis, m_view, width()) + pageSize;
-    for (const DrawVma& d : draws) {
-        if (d.vma.vm_end <= visLo || d.vma.vm_start >= visHi)
-            continue;
+    m_drawRow = row;
+    paintColumns(p, cache, g);
+    for (std::size_t i : cache.wide) {
+        const DrawVma& d = draws[i];
         paintBar(p, d, g, row == m_selProc && d.vma.id == m_selId);
         paintPages(p, row, d, g);
     }
+    m_stats.bars += cache.narrow;
+    m_stats.pageRuns += cache.pageRuns;
+    m_stats.guardRuns += cache.guardRuns;
     paintRemoved(p, row, g);
+    paintDifferences(p, row, g);
     if (row == m_markerProc) {
         // A downward pointer over the address, through the bar and the strip.
         const double x = addrToPx(m_axis, m_view, m_markerAddr);
@@ -506,8 +1014,6 @@ void AddressSpaceView::paintRow(QPainter& p, int row)
 
 void AddressSpaceView::paintGaps(QPainter& p, int row, const RowGeometry& g)
 {
-    const auto& draws = m_draw[static_cast<std::size_t>(row)];
-    const Mm& mm = m_world.procs[static_cast<std::size_t>(row)];
     QFont f = font();
     f.setPointSizeF(f.pointSizeF() * 0.85);
     p.setFont(f);
@@ -524,8 +1030,11 @@ void AddressSpaceView::paintGaps(QPainter& p, int row, const RowGeometry& g)
         QPen pen(line, 1, Qt::DashLine);
         p.setPen(pen);
         p.drawLine(QPointF(x0, mid), QPointF(x1, mid));
-        // A break mark where the axis compresses the gap.
-        for (const AxisSegment& seg : m_axis.segments) {
+        // A break mark where the axis compresses the gap (segments are in address order).
+        auto first = std::upper_bound(m_axis.segments.begin(), m_axis.segments.end(), s,
+            [](Addr a, const AxisSegment& seg) { return a < seg.end; });
+        for (auto it = first; it != m_axis.segments.end() && it->start < e; ++it) {
+            const AxisSegment& seg = *it;
             if (!seg.compressed || seg.end <= s || seg.start >= e)
                 continue;
             const double cx = m_view.unitToPx((seg.u0 + seg.u1) / 2);
@@ -535,6 +1044,8 @@ void AddressSpaceView::paintGaps(QPainter& p, int row, const RowGeometry& g)
             p.drawLine(QPointF(cx - 5, mid + 8), QPointF(cx - 1, mid - 8));
             p.drawLine(QPointF(cx + 1, mid + 8), QPointF(cx + 5, mid - 8));
         }
+        if (x1 - x0 < 48)
+            return; // no room for a label; skip making one
         const QString label = tr("gap %1").arg(formatBytes(e - s));
         const double w = fm.horizontalAdvance(label);
         if (x1 - x0 > w + 16) {
@@ -545,12 +1056,8 @@ void AddressSpaceView::paintGaps(QPainter& p, int row, const RowGeometry& g)
             ++m_stats.gapLabels;
         }
     };
-    Addr at = m_axis.segments.empty() ? 0 : m_axis.segments.front().start;
-    for (const DrawVma& d : draws) {
-        gap(at, d.vma.vm_start);
-        at = d.vma.vm_end;
-    }
-    gap(at, mm.task_size);
+    for (const auto& gp : m_cache[static_cast<std::size_t>(row)].gaps)
+        gap(gp.first, gp.second);
 }
 
 void AddressSpaceView::paintBar(QPainter& p, const DrawVma& d, const RowGeometry& g, bool selected)
@@ -561,6 +1068,7 @@ void AddressSpaceView::paintBar(QPainter& p, const DrawVma& d, const RowGeometry
     QColor fill = vmaKindColor(d.kind);
     // No access at all (a reservation): pale, so what is usable stands out.
     const bool none = (d.vma.vm_flags & VM_ACCESS_FLAGS) == 0;
+    const int change = changeOf(d.vma.id);
     if (none)
         fill = blend(fill, Qt::white, 0.7);
     if (!d.match)
@@ -574,33 +1082,34 @@ void AddressSpaceView::paintBar(QPainter& p, const DrawVma& d, const RowGeometry
     p.drawRect(bar.adjusted(0, 0, -1, -1));
 
     // Changes made by the current step: created solid, changed dashed (shape, not only colour).
-    if (d.change != 0) {
-        QPen pen(d.change == 1 ? createdColor() : changedColor(), 3.5, d.change == 1 ? Qt::SolidLine : Qt::DashLine);
+    if (change != 0) {
+        QPen pen(change == 1 ? createdColor() : changedColor(), 3.5, change == 1 ? Qt::SolidLine : Qt::DashLine);
         p.setPen(pen);
         p.drawRect(bar.adjusted(-1.5, -1.5, 1.5, 1.5));
         QFont bf = font();
         bf.setPointSizeF(bf.pointSizeF() * 0.8);
         bf.setBold(true);
         p.setFont(bf);
-        const QString badge = d.change == 1 ? tr("new") : tr("changed");
+        const QString badge = change == 1 ? tr("new") : tr("changed");
         const QFontMetrics fm(bf);
         // Only where it fits above its own bar: the outline already tells the story.
         const double bw = fm.horizontalAdvance(badge) + 8;
         if (x1 - x0 >= bw) {
             const QRectF br(std::max(x0, 0.0), g.barTop - fm.height() - 4, bw, fm.height());
-            p.fillRect(br, d.change == 1 ? createdColor() : changedColor());
+            p.fillRect(br, change == 1 ? createdColor() : changedColor());
             p.setPen(Qt::white);
             p.drawText(br, Qt::AlignCenter, badge);
         }
     }
     if (selected) {
-        p.setPen(QPen(selectionColor(), 3));
+        p.setPen(QPen(palette().color(QPalette::Text), 3));
         p.drawRect(bar.adjusted(-4, -4, 4, 4));
     }
 
     const LabelDetail lod = labelDetail(x1 - x0);
     if (lod == LabelDetail::None)
         return;
+    withText(d, m_drawRow);
     const double pad = lod == LabelDetail::Short ? 2 : 5;
     const QRectF visible = bar.intersected(QRectF(0, 0, width(), height())).adjusted(pad, 3, -pad, -3);
     if (visible.width() < 18)
@@ -720,6 +1229,86 @@ void AddressSpaceView::paintRemoved(QPainter& p, int row, const RowGeometry& g)
             p.setPen(removedColor());
             p.drawText(box, Qt::AlignCenter, label);
         }
+    }
+}
+
+void AddressSpaceView::paintForkLinks(QPainter& p)
+{
+    // COW-shared folios joined between the rows that map them: a translucent band from the
+    // upper row's page strip down to the lower row's bar, the same address in both.
+    if (m_links.empty())
+        return;
+    const double rh = rowHeight();
+    QColor band = forkColor();
+    band.setAlpha(90);
+    QColor edge = forkColor().darker(140);
+    for (const CowLink& l : m_links) {
+        const RowGeometry ga = rowGeometry(l.procA, rowsTop(), rh);
+        const RowGeometry gb = rowGeometry(l.procB, rowsTop(), rh);
+        const double x0 = addrToPx(m_axis, m_view, l.start);
+        const double x1 = addrToPx(m_axis, m_view, l.end);
+        if (x1 < 0 || x0 > width())
+            continue;
+        // Two bands — below the upper row's strip, and between the lower row's header and its
+        // bar — joined by the edges, so the row header stays readable.
+        const double top = ga.stripTop + ga.stripHeight + 10;
+        const double bottom = gb.barTop - 2;
+        const double headerTop = gb.top + 2, headerBottom = gb.top + 22;
+        const double w = std::max(1.5, x1 - x0);
+        const QRectF upper(x0, top, w, std::max(0.0, headerTop - top));
+        const QRectF lower(x0, headerBottom, w, std::max(0.0, bottom - headerBottom));
+        p.fillRect(upper, QBrush(band, Qt::Dense4Pattern));
+        p.fillRect(lower, QBrush(band, Qt::Dense4Pattern));
+        p.setPen(QPen(edge, 1.5, Qt::DashLine));
+        p.drawLine(QPointF(x0, top), QPointF(x0, bottom));
+        p.drawLine(QPointF(x0 + w, top), QPointF(x0 + w, bottom));
+        // A label once the band is wide enough: how many folios it stands for.
+        QFont f = font();
+        f.setPointSizeF(f.pointSizeF() * 0.8);
+        p.setFont(f);
+        const QFontMetrics fm(f);
+        const QString label = tr("COW-shared ×%1").arg((l.end - l.start) >> pageShift);
+        const QRectF room = upper.height() >= fm.height() ? upper : lower;
+        if (w > fm.horizontalAdvance(label) + 8 && room.height() >= fm.height()) {
+            const double lw = fm.horizontalAdvance(label) + 6;
+            const QRectF lr(x0 + (w - lw) / 2, room.center().y() - fm.height() / 2.0, lw, fm.height());
+            p.fillRect(lr, palette().color(QPalette::Base));
+            p.setPen(palette().color(QPalette::Text));
+            p.drawText(lr, Qt::AlignCenter, label);
+        }
+        ++m_stats.forkLinks;
+    }
+}
+
+void AddressSpaceView::paintDifferences(QPainter& p, int row, const RowGeometry& g)
+{
+    // A hatched vermilion band just under the page strip, and a "≠" badge on the bar: shape
+    // and colour, so the difference reads without colour vision too.
+    for (const WorldDifference& d : m_differences) {
+        if (d.proc != row || d.end <= d.start)
+            continue;
+        const double x0 = addrToPx(m_axis, m_view, d.start);
+        const double x1 = addrToPx(m_axis, m_view, d.end);
+        if (x1 < 0 || x0 > width())
+            continue;
+        const QRectF band(x0, g.stripTop + g.stripHeight + 2, std::max(3.0, x1 - x0), 7);
+        p.fillRect(band, differenceColor());
+        p.fillRect(band, QBrush(Qt::white, Qt::BDiagPattern));
+        if (d.kind != WorldDifference::Kind::Pages) {
+            p.setPen(QPen(differenceColor(), 2.5, Qt::DashDotLine));
+            p.setBrush(Qt::NoBrush);
+            p.drawRect(QRectF(x0, g.barTop, std::max(3.0, x1 - x0), g.barHeight).adjusted(-3, -3, 3, 3));
+        }
+        QFont f = font();
+        f.setBold(true);
+        p.setFont(f);
+        const QFontMetrics fm(f);
+        const QRectF badge(std::clamp(x0, 0.0, width() - 20.0), g.barTop + g.barHeight - fm.height() - 2, 18,
+            fm.height());
+        p.fillRect(badge, differenceColor());
+        p.setPen(Qt::white);
+        p.drawText(badge, Qt::AlignCenter, QStringLiteral("≠"));
+        ++m_stats.differences;
     }
 }
 

@@ -3,8 +3,11 @@
 #include "core/engine/world.h"
 #include "ui/map_layout.h"
 #include "ui/map_palette.h"
+#include "ui/page_tables.h"
 #include "ui/scenario_session.h"
+#include "ui/world_diff.h"
 
+#include <QImage>
 #include <QStringList>
 #include <QWidget>
 
@@ -37,6 +40,20 @@ public:
     // pointer above the row; proc -1 clears it.
     void setMarker(int proc, Addr addr);
     void setSelection(int proc, VmaId id, bool centre = false);
+    // Extra address ranges the axis must hold (the other side of a comparison), so that two
+    // maps share one axis and one viewport means the same addresses in both.
+    void setAxisExtraRanges(std::vector<std::pair<Addr, Addr>> ranges);
+    // Differences to mark (compareWorlds()): a hatched band under the page strip and a
+    // "≠" badge; empty clears.
+    void setDifferences(std::vector<WorldDifference> differences);
+    // Shows the viewport of another map (synchronised zoom and pan); emits nothing.
+    void setViewport(const Viewport& view);
+    // Zooms so [start, end) fills the width.
+    void fitRange(Addr start, Addr end) { fitAddrRange(start, end); }
+    const std::vector<CowLink>& forkLinks() const { return m_links; }
+    // Per process: the process it was forked from (-1 none), for the rows' fork badges; when
+    // not given, found through anon_vma parent links (forkParentOf()).
+    void setForkParents(std::vector<int> parents);
     int selectedProc() const { return m_selProc; }
     VmaId selectedId() const { return m_selId; }
     // Selects what is at `addr` (in the selected process, else the first that maps it) and
@@ -55,6 +72,9 @@ public:
         int pageRuns = 0;
         int gapLabels = 0;
         int guardRuns = 0;
+        int forkLinks = 0; // COW-shared runs joined between rows
+        int forkBadges = 0; // rows marked as a fork child
+        int differences = 0; // difference bands drawn
     };
     PaintStats lastPaintStats() const { return m_stats; }
 
@@ -70,6 +90,8 @@ public Q_SLOTS:
 Q_SIGNALS:
     void vmaSelected(int proc, vmalab::VmaId id);
     void hovered(const QString& text);
+    // The user zoomed or panned (not emitted by setViewport()).
+    void viewportChanged(const vmalab::ui::Viewport& view);
 
 protected:
     void paintEvent(QPaintEvent* event) override;
@@ -87,13 +109,48 @@ private:
     {
         Vma vma;
         VmaKind kind = VmaKind::Anonymous;
-        QString name;
-        QString perms;
-        QStringList mnemonics;
+        // Text made on first use (labels, filter, tooltips): 60,000 VMAs need none of it
+        // at full zoom-out.
+        mutable bool textReady = false;
+        mutable QString name;
+        mutable QString perms;
+        mutable QStringList mnemonics;
         bool match = true;
-        int change = 0; // 0, 1 created, 2 changed
     };
     void rebuildScene();
+    // A step usually changes a few VMAs of one process: patches the scene in place and
+    // keeps the axis when the mapped ranges' union is unchanged. False: rebuild it all.
+    bool patchScene(const World& old, const PositionChanges& oldChanges);
+    int changeOf(VmaId id) const;
+    DrawVma makeDraw(const Mm& mm, const Vma& v) const;
+    // What the map paints, summarised per pixel column once per (world, filter, viewport):
+    // bars narrower than wideBarPx are drawn as columns (the dominant kind, the dominant
+    // page state, guard and uffd-wp marks), wider ones one by one with their labels.
+    struct Column
+    {
+        std::uint8_t kind = 255; // VmaKind of the VMA covering most of it; 255: no VMA
+        std::uint8_t page = 0; // PageKind covering most of the column's pages
+        bool noAccess = false;
+        bool faded = false; // every VMA in it fails the filter
+        bool guard = false; // any guard marker: it must never vanish at a zoom
+        bool uffdWp = false;
+        bool edge = false; // a VMA boundary falls in it
+    };
+    struct RowCache
+    {
+        std::vector<Column> columns;
+        std::vector<std::size_t> wide; // indices into m_draw[row]
+        std::vector<std::pair<Addr, Addr>> gaps; // visible gaps wider than a pixel
+        QImage bars; // one pixel per column: frame, fill (or a VMA boundary), frame
+        QImage strip; // one pixel per column: the page state's colour
+        int narrow = 0; // VMAs summarised into the columns
+        int pageRuns = 0;
+        int guardRuns = 0;
+    };
+    void ensureCache();
+    void buildRowCache(int row, RowCache& cache) const;
+    void paintColumns(QPainter& p, RowCache& cache, const RowGeometry& g);
+    const DrawVma& withText(const DrawVma& d, int proc) const;
     void applyFilter();
     double rowsTop() const { return 34.0; }
     double rowHeight() const;
@@ -109,6 +166,9 @@ private:
     void paintPages(QPainter& p, int row, const DrawVma& d, const RowGeometry& g);
     void paintRemoved(QPainter& p, int row, const RowGeometry& g);
     void paintLegend(QPainter& p);
+    void paintForkLinks(QPainter& p);
+    void paintDifferences(QPainter& p, int row, const RowGeometry& g);
+    void viewChanged() { Q_EMIT viewportChanged(m_view); }
 
     World m_world;
     QStringList m_processNames;
@@ -130,6 +190,18 @@ private:
     double m_pressU0 = 0;
     bool m_dragging = false;
     PaintStats m_stats;
+    int m_drawRow = 0; // the row paintBar() draws in
+    std::vector<std::pair<Addr, Addr>> m_extraRanges;
+    std::vector<WorldDifference> m_differences;
+    std::vector<CowLink> m_links;
+    std::vector<int> m_forkParent; // per row: the row it was forked from, or -1
+    std::vector<int> m_givenForkParents;
+    std::vector<std::uint64_t> m_rss; // resident pages per row
+    std::uint64_t m_generation = 1; // bumped whenever what the map shows changes
+    std::uint64_t m_cacheGeneration = 0;
+    Viewport m_cacheView;
+    int m_cacheWidth = -1;
+    std::vector<RowCache> m_cache;
 };
 
 } // namespace vmalab::ui

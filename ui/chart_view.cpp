@@ -7,6 +7,7 @@
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QScatterSeries>
+#include <QHBoxLayout>
 #include <QVBoxLayout>
 #include <QValueAxis>
 
@@ -20,6 +21,10 @@ WorldStats worldStats(const World& world)
     WorldStats s;
     for (const Mm& mm : world.procs) {
         s.vmas += static_cast<int>(mm.mapCount());
+        s.forkPtesCopied += static_cast<long long>(mm.forkPtesCopied);
+        mm.pteTables.forEachAll([&](std::uint64_t a, std::uint64_t b, const bool& v) {
+            s.pteTables += v ? static_cast<long long>(b - a) : 0;
+        });
         mm.ptes.forEachAll([&](std::uint64_t a, std::uint64_t b, const Pte& pte) {
             const auto n = static_cast<long long>(b - a);
             if (pte.state == PageState::Guard)
@@ -41,6 +46,85 @@ std::vector<WorldStats> historyStats(const History& history)
     for (std::size_t i = 0; i < history.opCount(); ++i)
         out.push_back(worldStats(history.afterOp(i)));
     return out;
+}
+
+SeriesChart::SeriesChart(const QString& title, const QString& yTitle, QWidget* parent)
+    : QWidget(parent)
+    , m_chart(new QChart)
+    , m_x(new QValueAxis)
+    , m_y(new QValueAxis)
+    , m_marker(new QScatterSeries)
+{
+    m_chart->setTitle(title);
+    m_chart->legend()->setAlignment(Qt::AlignBottom);
+    m_chart->setMargins(QMargins(2, 2, 2, 2));
+    m_chart->setBackgroundRoundness(0);
+    m_x->setTitleText(tr("operation"));
+    m_x->setLabelFormat(QStringLiteral("%d"));
+    m_y->setLabelFormat(QStringLiteral("%d"));
+    m_y->setTitleText(yTitle);
+    m_chart->addAxis(m_x, Qt::AlignBottom);
+    m_chart->addAxis(m_y, Qt::AlignLeft);
+    m_marker->setMarkerSize(10);
+    m_marker->setColor(Qt::black);
+    m_marker->setBorderColor(Qt::white);
+    m_chart->addSeries(m_marker);
+    m_marker->attachAxis(m_x);
+    m_marker->attachAxis(m_y);
+    m_chart->legend()->markers(m_marker).first()->setVisible(false);
+    m_view = new QChartView(m_chart, this);
+    m_view->setRenderHint(QPainter::Antialiasing);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_view);
+}
+
+void SeriesChart::setSeries(std::vector<Series> series)
+{
+    for (QLineSeries* l : m_lines) {
+        m_chart->removeSeries(l);
+        delete l;
+    }
+    m_lines.clear();
+    m_data = std::move(series);
+    double maxY = 1;
+    std::size_t points = 1;
+    for (const Series& s : m_data) {
+        auto* line = new QLineSeries;
+        line->setName(s.name);
+        line->setPen(s.pen);
+        QList<QPointF> pts;
+        for (std::size_t i = 0; i < s.values.size(); ++i) {
+            pts << QPointF(static_cast<double>(i), s.values[i]);
+            maxY = std::max(maxY, s.values[i]);
+        }
+        points = std::max(points, s.values.size());
+        line->replace(pts);
+        m_chart->addSeries(line);
+        line->attachAxis(m_x);
+        line->attachAxis(m_y);
+        m_lines.push_back(line);
+    }
+    const double ops = static_cast<double>(points) - 1;
+    m_x->setRange(0, std::max(1.0, ops));
+    m_x->setTickType(QValueAxis::TicksDynamic);
+    m_x->setTickAnchor(0);
+    m_x->setTickInterval(std::max(1.0, std::ceil(ops / 10.0)));
+    // Whole numbers on the y axis too: counts of tables and PTEs.
+    const double top = std::ceil(maxY * 1.1) + 1;
+    m_y->setRange(0, top);
+    m_y->setTickType(QValueAxis::TicksDynamic);
+    m_y->setTickAnchor(0);
+    m_y->setTickInterval(std::max(1.0, std::ceil(top / 6.0)));
+}
+
+void SeriesChart::setCurrent(int op)
+{
+    m_marker->clear();
+    const auto i = static_cast<std::size_t>(op + 1);
+    for (const Series& s : m_data)
+        if (i < s.values.size())
+            m_marker->append(static_cast<double>(i), s.values[i]);
 }
 
 ChartView::ChartView(QWidget* parent)
@@ -89,11 +173,15 @@ ChartView::ChartView(QWidget* parent)
         s->attachAxis(m_x);
         s->attachAxis(m_yRss);
     }
+    m_chart->setTitle(tr("VMAs and Rss"));
     m_view = new QChartView(m_chart, this);
     m_view->setRenderHint(QPainter::Antialiasing);
-    auto* layout = new QVBoxLayout(this);
+    m_pageTables = new SeriesChart(tr("Page tables"), tr("count"), this);
+    auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_view);
+    layout->setSpacing(2);
+    layout->addWidget(m_view, 1);
+    layout->addWidget(m_pageTables, 1);
 }
 
 void ChartView::setHistory(const History* history)
@@ -118,10 +206,18 @@ void ChartView::setHistory(const History* history)
     m_x->setTickType(QValueAxis::TicksDynamic);
     m_x->setTickAnchor(0);
     m_x->setTickInterval(std::max(1.0, std::ceil(ops / 10.0)));
+    SeriesChart::Series tables { tr("PTE tables"), QPen(QColor(0x00, 0x9e, 0x73), 2.5), {} };
+    SeriesChart::Series copied { tr("PTEs copied at fork"), QPen(QColor(0xcc, 0x79, 0xa7), 2.5, Qt::DashLine), {} };
+    for (const WorldStats& st : m_stats) {
+        tables.values.push_back(static_cast<double>(st.pteTables));
+        copied.values.push_back(static_cast<double>(st.forkPtesCopied));
+    }
+    m_pageTables->setSeries({ tables, copied });
 }
 
 void ChartView::setCurrent(int op)
 {
+    m_pageTables->setCurrent(op);
     const int i = op + 1;
     m_marker->clear();
     m_markerRss->clear();

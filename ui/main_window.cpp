@@ -3,9 +3,13 @@
 #include "core/profile.h"
 #include "core/scenario/interpreter.h"
 #include "core/scenario/uapi.h"
+#include "core/snapshot/snapshot_format.h"
 #include "core/vm_flags.h"
 #include "ui/address_space_view.h"
 #include "ui/chart_view.h"
+#include "ui/compare_window.h"
+#include "ui/export.h"
+#include "ui/page_table_view.h"
 #include "ui/inspector_widget.h"
 #include "ui/map_layout.h"
 #include "ui/maple_tree_view.h"
@@ -22,6 +26,7 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDateTime>
 #include <QDir>
 #include <QDockWidget>
 #include <QFile>
@@ -41,6 +46,7 @@
 #include <QShowEvent>
 #include <QSlider>
 #include <QSortFilterProxyModel>
+#include <QStandardPaths>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QStyle>
@@ -195,6 +201,12 @@ void MainWindow::buildActions()
         return a;
     };
     m_openAct = make(tr("&Open…"), QKeySequence::Open, tr("Open a scenario file"));
+    m_openSnapshotAct = make(tr("Open s&napshot…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O),
+        tr("Start the scenario from a captured process (.vsnap): what if its calls ran there"));
+    m_captureAct = make(tr("&Capture process…"), {}, tr("Capture a running process and start from it"));
+    m_captureAct->setEnabled(false);
+    m_closeSnapshotAct = make(tr("C&lose snapshot"), {}, tr("Start the scenario from its own first state again"));
+    m_closeSnapshotAct->setEnabled(false);
     m_saveAct = make(tr("&Save"), QKeySequence::Save, tr("Save the scenario"));
     m_saveAsAct = make(tr("Save &As…"), QKeySequence::SaveAs, tr("Save the scenario under a new name"));
     m_runAct = make(tr("&Run"), QKeySequence(Qt::Key_F5), tr("Parse and run the scenario again"));
@@ -212,7 +224,12 @@ void MainWindow::buildActions()
     m_presentAct = make(
         tr("&Presentation mode"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P), tr("Large fonts for a projector"));
     m_presentAct->setCheckable(true);
+    m_playAct = make(tr("&Play"), QKeySequence(Qt::Key_F8), tr("Play the operations one after another; again to pause"));
+    m_playAct->setCheckable(true);
+    m_compareAct = make(tr("&Compare profiles…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C),
+        tr("Run the scenario under two kernel profiles side by side"));
     const QStyle* st = style();
+    m_playAct->setIcon(st->standardIcon(QStyle::SP_MediaPlay));
     m_openAct->setIcon(st->standardIcon(QStyle::SP_DialogOpenButton));
     m_saveAct->setIcon(st->standardIcon(QStyle::SP_DialogSaveButton));
     m_runAct->setIcon(st->standardIcon(QStyle::SP_BrowserReload));
@@ -223,6 +240,41 @@ void MainWindow::buildActions()
     m_microBackAct->setIcon(st->standardIcon(QStyle::SP_ArrowLeft));
     m_endAct->setIcon(st->standardIcon(QStyle::SP_MediaSkipForward));
 
+    connect(m_openSnapshotAct, &QAction::triggered, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(
+            this, tr("Open snapshot"), QString(), tr("Snapshots (*.vsnap *.json);;All files (*)"));
+        if (f.isEmpty())
+            return;
+        const QString error = openSnapshot(f);
+        if (!error.isEmpty())
+            QMessageBox::warning(this, tr("Open snapshot"), error);
+    });
+    connect(m_captureAct, &QAction::triggered, this, [this] {
+        CaptureDialog dialog(m_capture, this);
+        dialog.refresh();
+        if (dialog.exec() != QDialog::Accepted || !dialog.snapshot())
+            return;
+        const snapshot::Snapshot& snap = *dialog.snapshot();
+        // Kept as a file too, so that the capture can be opened again and compared later.
+        const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/captures");
+        QDir().mkpath(dir);
+        const QString path = QStringLiteral("%1/pid-%2-%3%4")
+                                 .arg(dir)
+                                 .arg(snap.processes.empty() ? 0 : snap.processes.front().pid)
+                                 .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")))
+                                 .arg(QLatin1String(snapshot::kFileExtension));
+        QSaveFile out(path);
+        const std::string bytes = snapshot::writeSnapshots({ snap });
+        if (out.open(QIODevice::WriteOnly)) {
+            out.write(bytes.data(), static_cast<qint64>(bytes.size()));
+            out.commit();
+        }
+        m_session->setSnapshot(snap, path);
+        m_closeSnapshotAct->setEnabled(true);
+        runScenario();
+        statusBar()->showMessage(tr("Captured into %1").arg(path), 8000);
+    });
+    connect(m_closeSnapshotAct, &QAction::triggered, this, &MainWindow::closeSnapshot);
     connect(m_openAct, &QAction::triggered, this, [this] {
         if (!maybeSave())
             return;
@@ -247,6 +299,15 @@ void MainWindow::buildActions()
     });
     connect(m_darkAct, &QAction::toggled, this, &MainWindow::setDark);
     connect(m_presentAct, &QAction::toggled, this, &MainWindow::setPresentation);
+    connect(m_playAct, &QAction::toggled, this, &MainWindow::setPlaying);
+    connect(m_compareAct, &QAction::triggered, this, [this] { openCompare(); });
+    m_playTimer = new QTimer(this);
+    connect(m_playTimer, &QTimer::timeout, this, [this] {
+        if (m_session->currentOp() + 1 >= m_session->opCount() && m_session->atWholeOp())
+            setPlaying(false);
+        else
+            m_session->stepForward();
+    });
 }
 
 void MainWindow::buildDocks()
@@ -348,7 +409,21 @@ void MainWindow::buildDocks()
     auto* treeDock = makeDock(tr("VMA tree"), QStringLiteral("tree"), treeScroll, this);
     addDockWidget(Qt::RightDockWidgetArea, treeDock);
     tabifyDockWidget(inspectorDock, treeDock);
+    m_pageTables = new PageTableView(this);
+    auto* ptDock = makeDock(tr("Page tables"), QStringLiteral("pagetables"), m_pageTables, this);
+    addDockWidget(Qt::RightDockWidgetArea, ptDock);
+    tabifyDockWidget(treeDock, ptDock);
     inspectorDock->raise();
+    connect(m_pageTables, &PageTableView::addressActivated, this, [this](int proc, Addr addr) {
+        const World& w = m_session->world();
+        if (proc < 0 || proc >= static_cast<int>(w.procs.size()))
+            return;
+        if (const Vma* v = w.procs[static_cast<std::size_t>(proc)].vmaAt(addr)) {
+            m_map->setMarker(proc, addr);
+            if (proc != m_selProc || v->id != m_selId)
+                selectVma(proc, v->id, true);
+        }
+    });
     connect(m_tree, &MapleTreeView::vmaSelected, this, [this](int proc, VmaId id) { selectVma(proc, id, true); });
 
     m_chart = new ChartView(this);
@@ -373,6 +448,15 @@ void MainWindow::buildToolBars()
     tb->addAction(m_microBackAct);
     tb->addAction(m_microAct);
     tb->addAction(m_endAct);
+    tb->addAction(m_playAct);
+    m_speedBox = new QComboBox(tb);
+    for (double sp : { 0.5, 1.0, 2.0, 4.0, 8.0 })
+        m_speedBox->addItem(QStringLiteral("%1×").arg(sp), sp);
+    m_speedBox->setCurrentIndex(1);
+    m_speedBox->setToolTip(tr("Play speed: operations per second"));
+    connect(m_speedBox, &QComboBox::activated, this,
+        [this](int i) { setPlaySpeed(m_speedBox->itemData(i).toDouble()); });
+    tb->addWidget(m_speedBox);
     tb->addSeparator();
     m_slider = new QSlider(Qt::Horizontal, tb);
     m_slider->setMinimumWidth(220);
@@ -407,9 +491,20 @@ void MainWindow::buildMenus()
     file->addAction(m_saveAct);
     file->addAction(m_saveAsAct);
     file->addSeparator();
-    file->addAction(tr("Export map as &PNG…"), this, [this] { exportMap(false); });
-    file->addAction(tr("Export map as S&VG…"), this, [this] { exportMap(true); });
-    file->addAction(tr("Export &trace as Markdown…"), this, &MainWindow::exportTrace);
+    file->addAction(m_openSnapshotAct);
+    file->addAction(m_captureAct);
+    file->addAction(m_closeSnapshotAct);
+    file->addSeparator();
+    QMenu* exp = file->addMenu(tr("&Export"));
+    exp->addAction(tr("Map as &PNG…"), this, [this] { exportMap(false); });
+    exp->addAction(tr("Map as S&VG…"), this, [this] { exportMap(true); });
+    exp->addSeparator();
+    exp->addAction(tr("Every step as a PNG &series…"), this, [this] { exportSequence(false); });
+    exp->addAction(tr("Every step as an animated &GIF…"), this, [this] { exportSequence(true); })
+        ->setEnabled(gifSupported());
+    exp->addSeparator();
+    exp->addAction(tr("This operation's &trace as Markdown…"), this, &MainWindow::exportTrace);
+    exp->addAction(tr("The &whole trace as Markdown…"), this, &MainWindow::exportWholeTrace);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -419,7 +514,7 @@ void MainWindow::buildMenus()
     fillLessonsMenu();
 
     QMenu* run = menuBar()->addMenu(tr("&Run"));
-    for (QAction* a : { m_runAct, m_startAct, m_backAct, m_stepAct, m_microBackAct, m_microAct, m_endAct })
+    for (QAction* a : { m_runAct, m_startAct, m_backAct, m_stepAct, m_microBackAct, m_microAct, m_endAct, m_playAct })
         run->addAction(a);
     run->addSeparator();
     run->addAction(m_referenceAct);
@@ -427,6 +522,8 @@ void MainWindow::buildMenus()
     m_viewMenu = menuBar()->addMenu(tr("&View"));
     for (QDockWidget* d : findChildren<QDockWidget*>())
         m_viewMenu->addAction(d->toggleViewAction());
+    m_viewMenu->addSeparator();
+    m_viewMenu->addAction(m_compareAct);
     m_viewMenu->addSeparator();
     m_viewMenu->addAction(m_darkAct);
     m_viewMenu->addAction(m_presentAct);
@@ -558,6 +655,34 @@ void MainWindow::runScenario()
     m_session->run(m_editor->toPlainText(), m_displayName.isEmpty() ? QStringLiteral("untitled.vlab") : m_displayName);
 }
 
+QString MainWindow::openSnapshot(const QString& path)
+{
+    const QString error = m_session->loadSnapshot(path);
+    if (!error.isEmpty())
+        return error;
+    m_closeSnapshotAct->setEnabled(true);
+    runScenario();
+    if (!m_session->diagnostics().empty())
+        return QString::fromStdString(m_session->diagnostics().front().format());
+    // A captured process spans far more than a scenario's few pages: show all of it.
+    m_map->fitAll();
+    statusBar()->showMessage(tr("Starting from the process in %1").arg(path), 8000);
+    return {};
+}
+
+void MainWindow::closeSnapshot()
+{
+    m_session->clearSnapshot();
+    m_closeSnapshotAct->setEnabled(false);
+    runScenario();
+}
+
+void MainWindow::setCaptureFunction(CaptureFunction capture)
+{
+    m_capture = std::move(capture);
+    m_captureAct->setEnabled(static_cast<bool>(m_capture));
+}
+
 bool MainWindow::jumpToOperation(int op)
 {
     if (!m_session->hasRun() || op < 0 || op > m_session->opCount())
@@ -619,24 +744,8 @@ void MainWindow::onRan()
     m_slider->setRange(-1, m_session->opCount() - 1);
     m_syncing = false;
     // The part of the address space the scenario works in: every VMA it created.
-    const History& h = *m_session->history();
-    VmaId initialMax = 0;
-    for (const Mm& mm : h.initial().procs)
-        for (const auto& e : mm.vmas)
-            initialMax = std::max(initialMax, e.second.id);
-    // Accessible VMAs first: a PROT_NONE reservation around them would shrink them to slivers.
-    Addr lo[2] = { ~Addr { 0 }, ~Addr { 0 } }, hi[2] = { 0, 0 };
-    const std::size_t stride = std::max<std::size_t>(1, h.opCount() / 500);
-    for (std::size_t i = 0; i < h.opCount(); i += stride)
-        for (const Mm& mm : h.afterOp(i).procs)
-            for (const auto& e : mm.vmas)
-                if (e.second.id > initialMax) {
-                    const int k = (e.second.vm_flags & VM_ACCESS_FLAGS) ? 0 : 1;
-                    lo[k] = std::min(lo[k], e.second.vm_start);
-                    hi[k] = std::max(hi[k], e.second.vm_end);
-                }
-    const int k = hi[0] > lo[0] ? 0 : 1;
-    m_map->setFocusRange(hi[k] > lo[k] ? lo[k] : 0, hi[k] > lo[k] ? hi[k] : 0);
+    const auto focus = scenarioFocusRange(*m_session->history());
+    m_map->setFocusRange(focus.first, focus.second);
 }
 
 void MainWindow::onCurrentChanged()
@@ -648,6 +757,7 @@ void MainWindow::onCurrentChanged()
     m_timelineModel->setCurrent(op);
     m_timelineView->scrollTo(m_timelineModel->index(TimelineModel::rowOfOp(op), 0));
     m_syncing = false;
+    m_map->setForkParents(m_session->forkParents());
     m_map->setWorld(w, m_session->processNames(), m_session->changes());
     m_vmaModel->setWorld(w, m_session->processNames(), &m_session->changes());
     m_tree->setWorld(w, m_session->processNames());
@@ -678,7 +788,24 @@ void MainWindow::onCurrentChanged()
         else
             m_traceView->clearSelection();
     }
-    m_narration->setContent(position, call, result, m_session->narrationForOp(op));
+    QString narration = m_session->narrationForOp(op);
+    if (m_session->hasSnapshot()) {
+        // What if: say which of the snapshot's assumptions this prediction rests on.
+        const QStringList used = m_session->assumptionsInEffect();
+        const int all = static_cast<int>(m_session->assumptions().size());
+        QString text = tr("What if, on the process captured in %1:").arg(QFileInfo(m_session->snapshotPath()).fileName());
+        if (used.isEmpty())
+            text += tr(" nothing here depends on the %n assumption(s) made for what procfs does not show.", "", all);
+        else
+            text += tr(" this prediction rests on %1 of %n assumption(s) about what procfs does not show:", "", all)
+                        .arg(used.size());
+        for (int i = 0; i < used.size() && i < 4; ++i)
+            text += QStringLiteral("\n  • ") + used[i];
+        if (used.size() > 4)
+            text += tr("\n  … and %1 more").arg(used.size() - 4);
+        narration = narration.isEmpty() ? text : narration + QStringLiteral("\n\n") + text;
+    }
+    m_narration->setContent(position, call, result, narration);
     m_editor->setCurrentLine(m_session->lineOfOp(op));
     m_positionLabel->setText(tr("op %1/%2 · profile %3").arg(op + 1).arg(total).arg(m_session->effectiveProfile()));
     m_startAct->setEnabled(op >= 0);
@@ -744,6 +871,7 @@ void MainWindow::selectVma(int proc, VmaId id, bool centre)
         m_inspector->clear();
     else
         m_inspector->setVma(m_session->world(), proc, id, who);
+    updatePageTables();
     m_syncing = true;
     const int row = m_vmaModel->rowOf(proc, id);
     if (row >= 0) {
@@ -882,16 +1010,9 @@ void MainWindow::exportMap(bool svg)
         svg ? QStringLiteral("map.svg") : QStringLiteral("map.png"), svg ? tr("SVG (*.svg)") : tr("PNG (*.png)"));
     if (f.isEmpty())
         return;
-    if (svg) {
-        QSvgGenerator gen;
-        gen.setFileName(f);
-        gen.setSize(m_map->size());
-        gen.setViewBox(QRect(QPoint(0, 0), m_map->size()));
-        gen.setTitle(windowTitle());
-        QPainter p(&gen);
-        m_map->render(&p);
-    } else {
-        m_map->grab().save(f);
+    if (!(svg ? exportMapSvg(f) : exportMapPng(f))) {
+        QMessageBox::warning(this, tr("Export"), tr("Cannot write %1").arg(f));
+        return;
     }
     statusBar()->showMessage(tr("Exported %1").arg(f), 4000);
 }
@@ -911,6 +1032,157 @@ void MainWindow::exportTrace()
     const QString who = t.process < m_session->processNames().size() ? m_session->processNames()[t.process] : QString();
     out.write(traceMarkdown(t, who).toUtf8());
     out.commit();
+}
+
+void MainWindow::updatePageTables()
+{
+    const World& w = m_session->world();
+    if (m_selProc < 0 || m_selProc >= static_cast<int>(w.procs.size())) {
+        m_pageTables->clear();
+        return;
+    }
+    for (const auto& e : w.procs[static_cast<std::size_t>(m_selProc)].vmas)
+        if (e.second.id == m_selId) {
+            m_pageTables->setRange(w, m_selProc, e.second.vm_start, e.second.vm_end, m_session->processNames());
+            return;
+        }
+    m_pageTables->clear();
+}
+
+CompareWindow* MainWindow::openCompare(const QString& profileA, const QString& profileB)
+{
+    if (!m_compare)
+        m_compare = new CompareWindow(this);
+    QString a = profileA, b = profileB;
+    if (a.isEmpty())
+        a = QStringLiteral("v6.18");
+    if (b.isEmpty())
+        b = QStringLiteral("maybe-guard");
+    m_compare->setProfiles(a, b);
+    m_compare->setScenario(m_editor->toPlainText(),
+        m_displayName.isEmpty() ? QStringLiteral("untitled.vlab") : m_displayName, true);
+    m_compare->jumpTo(m_session->currentOp());
+    m_compare->show();
+    m_compare->raise();
+    return m_compare;
+}
+
+void MainWindow::setPlaying(bool on)
+{
+    if (on && m_session->currentOp() + 1 >= m_session->opCount() && m_session->atWholeOp())
+        m_session->toStart(); // play again from the start
+    if (m_playAct->isChecked() != on) {
+        m_playAct->blockSignals(true);
+        m_playAct->setChecked(on);
+        m_playAct->blockSignals(false);
+    }
+    m_playAct->setText(on ? tr("&Pause") : tr("&Play"));
+    m_playAct->setIcon(style()->standardIcon(on ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay));
+    if (on)
+        m_playTimer->start(static_cast<int>(1000.0 / m_playSpeed));
+    else
+        m_playTimer->stop();
+}
+
+bool MainWindow::isPlaying() const
+{
+    return m_playTimer->isActive();
+}
+
+void MainWindow::setPlaySpeed(double stepsPerSecond)
+{
+    m_playSpeed = std::clamp(stepsPerSecond, 0.1, 50.0);
+    m_playTimer->setInterval(static_cast<int>(1000.0 / m_playSpeed));
+    const int i = m_speedBox->findData(m_playSpeed);
+    if (i >= 0)
+        m_speedBox->setCurrentIndex(i);
+}
+
+void MainWindow::setDarkTheme(bool dark)
+{
+    m_darkAct->setChecked(dark);
+}
+
+bool MainWindow::darkTheme() const
+{
+    return m_darkAct->isChecked();
+}
+
+bool MainWindow::exportMapPng(const QString& path)
+{
+    return exportWidgetPng(m_map, path);
+}
+
+bool MainWindow::exportMapSvg(const QString& path)
+{
+    return exportWidgetSvg(m_map, path, windowTitle());
+}
+
+std::vector<QImage> MainWindow::renderSteps()
+{
+    std::vector<QImage> frames;
+    if (!m_session->hasRun())
+        return frames;
+    const int op = m_session->currentOp();
+    const int step = m_session->atWholeOp() ? -1 : m_session->currentStep();
+    for (int i = -1; i < m_session->opCount(); ++i) {
+        m_session->jumpTo(i);
+        frames.push_back(m_map->grab().toImage());
+    }
+    m_session->jumpTo(op, step);
+    return frames;
+}
+
+bool MainWindow::exportGif(const QString& path, QString* error)
+{
+    return writeAnimatedGif(renderSteps(), static_cast<int>(1000.0 / m_playSpeed), path, error);
+}
+
+QStringList MainWindow::exportPngSeries(const QString& dir)
+{
+    return writePngSeries(renderSteps(), dir, QFileInfo(m_displayName).completeBaseName());
+}
+
+bool MainWindow::exportHistoryMarkdown(const QString& path)
+{
+    if (!m_session->hasRun())
+        return false;
+    QSaveFile out(path);
+    if (!out.open(QIODevice::WriteOnly))
+        return false;
+    out.write(historyMarkdown(*m_session->history(), m_session->processNames(),
+        tr("%1 on profile %2").arg(m_displayName, m_session->effectiveProfile()))
+                  .toUtf8());
+    return out.commit();
+}
+
+void MainWindow::exportWholeTrace()
+{
+    const QString f = QFileDialog::getSaveFileName(
+        this, tr("Export the whole trace"), QStringLiteral("trace.md"), tr("Markdown (*.md)"));
+    if (!f.isEmpty() && exportHistoryMarkdown(f))
+        statusBar()->showMessage(tr("Exported %1").arg(f), 4000);
+}
+
+void MainWindow::exportSequence(bool gif)
+{
+    if (gif) {
+        const QString f = QFileDialog::getSaveFileName(
+            this, tr("Export every step as a GIF"), QStringLiteral("steps.gif"), tr("GIF (*.gif)"));
+        if (f.isEmpty())
+            return;
+        QString err;
+        if (exportGif(f, &err))
+            statusBar()->showMessage(tr("Exported %1").arg(f), 4000);
+        else
+            QMessageBox::warning(this, tr("Export"), err);
+        return;
+    }
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export every step as PNG files into"));
+    if (dir.isEmpty())
+        return;
+    const QStringList files = exportPngSeries(dir);
+    statusBar()->showMessage(tr("Exported %n file(s) to %1", nullptr, static_cast<int>(files.size())).arg(dir), 4000);
 }
 
 void MainWindow::setDark(bool dark)

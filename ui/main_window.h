@@ -2,9 +2,15 @@
 
 #include "core/engine/world.h"
 
+#include "ui/capture_dialog.h"
+
 #include <QMainWindow>
 
+#include <QImage>
+#include <QStringList>
+
 #include <memory>
+#include <vector>
 
 class QAction;
 class QComboBox;
@@ -21,6 +27,8 @@ namespace vmalab::ui {
 
 class AddressSpaceView;
 class ChartView;
+class CompareWindow;
+class PageTableView;
 class InspectorWidget;
 class MapleTreeView;
 class NarrationWidget;
@@ -52,9 +60,43 @@ public:
     // "" follows the scenario; otherwise host or a built-in profile name.
     void setProfile(const QString& name);
     void runScenario();
+    // File → Open snapshot: later runs start from the captured process in `path` (what if the
+    // scenario's calls ran on it). Returns an error sentence, "" on success.
+    QString openSnapshot(const QString& path);
+    // Back to the scenario's own start.
+    void closeSnapshot();
+    // File → Capture process… is enabled once the app gives a way to capture.
+    void setCaptureFunction(CaptureFunction capture);
     bool jumpToOperation(int op); // 0: before the first operation; n: after operation n
 
     ScenarioSession* session() const { return m_session; }
+    PageTableView* pageTableView() const { return m_pageTables; }
+    ChartView* chartView() const { return m_chart; }
+    CompareWindow* compareWindow() const { return m_compare; }
+
+    // View → Compare profiles: the scenario in the editor under two profiles, opened at
+    // the current operation ("" picks v6.18 and maybe-guard).
+    CompareWindow* openCompare(const QString& profileA = QString(), const QString& profileB = QString());
+
+    // Play: one operation per 1000/speed ms until the end.
+    void setPlaying(bool on);
+    bool isPlaying() const;
+    void setPlaySpeed(double stepsPerSecond);
+    double playSpeed() const { return m_playSpeed; }
+    // Dark or light colours (the default follows the system palette's lightness).
+    void setDarkTheme(bool dark);
+    bool darkTheme() const;
+
+    // Export (File → Export, and the command line). The map as it is on screen:
+    bool exportMapPng(const QString& path);
+    bool exportMapSvg(const QString& path);
+    // The map after every operation (before the first, then after each), as the map is
+    // sized now; the position is restored afterwards.
+    std::vector<QImage> renderSteps();
+    bool exportGif(const QString& path, QString* error = nullptr);
+    QStringList exportPngSeries(const QString& dir);
+    // Every operation's trace, as Markdown.
+    bool exportHistoryMarkdown(const QString& path);
     AddressSpaceView* mapView() const { return m_map; }
     ScenarioEditor* editor() const { return m_editor; }
     RecoveryStore* recoveryStore() const { return m_recovery.get(); }
@@ -82,6 +124,9 @@ private:
     bool maybeSave();
     void exportMap(bool svg);
     void exportTrace();
+    void exportWholeTrace();
+    void exportSequence(bool gif);
+    void updatePageTables();
     void setDark(bool dark);
     void setPresentation(bool on);
     void fillLessonsMenu();
@@ -108,6 +153,11 @@ private:
     QTableView* m_timelineView = nullptr;
     ChartView* m_chart = nullptr;
     MapleTreeView* m_tree = nullptr;
+    PageTableView* m_pageTables = nullptr;
+    CompareWindow* m_compare = nullptr;
+    QTimer* m_playTimer = nullptr;
+    QComboBox* m_speedBox = nullptr;
+    double m_playSpeed = 1.0;
     QSlider* m_slider = nullptr;
     QLabel* m_positionLabel = nullptr;
     QComboBox* m_profileBox = nullptr;
@@ -117,6 +167,10 @@ private:
     QMenu* m_viewMenu = nullptr;
 
     QAction* m_openAct = nullptr;
+    QAction* m_openSnapshotAct = nullptr;
+    QAction* m_captureAct = nullptr;
+    QAction* m_closeSnapshotAct = nullptr;
+    CaptureFunction m_capture;
     QAction* m_saveAct = nullptr;
     QAction* m_saveAsAct = nullptr;
     QAction* m_runAct = nullptr;
@@ -129,6 +183,8 @@ private:
     QAction* m_referenceAct = nullptr;
     QAction* m_darkAct = nullptr;
     QAction* m_presentAct = nullptr;
+    QAction* m_playAct = nullptr;
+    QAction* m_compareAct = nullptr;
 
     int m_selProc = -1;
     VmaId m_selId = 0;

@@ -147,6 +147,15 @@ QColor selectionColor()
     return QColor(0x10, 0x10, 0x10);
 }
 
+QColor forkColor()
+{
+    return QColor(0xe6, 0x9f, 0x00); // Okabe–Ito orange
+}
+QColor differenceColor()
+{
+    return QColor(0xd5, 0x5e, 0x00); // Okabe–Ito vermilion
+}
+
 QBrush guardBrush()
 {
     QBrush b(QColor(0x00, 0x00, 0x00), Qt::BDiagPattern);

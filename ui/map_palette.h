@@ -49,6 +49,10 @@ QColor createdColor();
 QColor changedColor();
 QColor removedColor();
 QColor selectionColor();
+// COW-shared folios between a fork parent and child (links, the fork badge).
+QColor forkColor();
+// What differs between two profiles' runs.
+QColor differenceColor();
 // Black-on-yellow hazard stripes: a guard page must not look like any other page.
 QBrush guardBrush();
 // A text colour readable on `background`.

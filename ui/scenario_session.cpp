@@ -4,8 +4,13 @@
 #include "core/host/runner.h"
 #include "core/scenario/interpreter.h"
 #include "core/scenario/parser.h"
+#include "core/snapshot/snapshot_format.h"
+#include "core/vm_flags.h"
+
+#include <QFile>
 
 #include <algorithm>
+#include <optional>
 
 namespace vmalab::ui {
 
@@ -69,6 +74,9 @@ bool ScenarioSession::run(const QString& text, const QString& fileName)
         return false;
     }
     QString name = m_profileName;
+    // A snapshot brings its machine: its configuration and the behaviour its probe found.
+    if (name.isEmpty() && m_snapshot && !m_snapshot->host.behaviour.empty())
+        name = QString::fromStdString(m_snapshot->host.behaviour);
     if (name.isEmpty())
         name = QString::fromStdString(scenario::scenarioProfile(*parsed).value_or("host"));
     const QString cacheKey = name + (m_referenceMachine ? QStringLiteral("@reference") : QString());
@@ -90,8 +98,27 @@ bool ScenarioSession::run(const QString& text, const QString& fileName)
     }
     m_effectiveProfile = name;
 
-    auto backend = std::make_unique<ModelBackend>(cached->second);
+    Profile profile = cached->second;
+    std::optional<World> start;
+    if (m_snapshot) {
+        if (auto b = builtinProfile(name.toStdString(), m_snapshot->host.config))
+            profile = *b;
+        std::vector<SnapshotAssumption> assumptions;
+        auto w = worldFromSnapshot(*m_snapshot, profile, &assumptions);
+        if (!w) {
+            m_diagnostics = w.error();
+            Q_EMIT ran();
+            return false;
+        }
+        start = std::move(*w);
+        m_assumptions = std::move(assumptions);
+    } else {
+        m_assumptions.clear();
+    }
+    auto backend = std::make_unique<ModelBackend>(profile);
     backend->keepHistory(true);
+    if (start)
+        backend->startFrom(std::move(*start));
     std::vector<std::pair<int, std::pair<int, std::string>>> marks;
     MarkListener listener(*backend, marks);
     m_outcome = scenario::runScenario(*parsed, *backend, &listener);
@@ -111,8 +138,17 @@ bool ScenarioSession::run(const QString& text, const QString& fileName)
     m_processNames.clear();
     for (const auto& p : m_outcome.processes)
         m_processNames << QString::fromStdString(p.name);
+    if (m_snapshot)
+        for (std::size_t i = 0; i < m_snapshot->processes.size() && static_cast<int>(i) < m_processNames.size(); ++i)
+            m_processNames[static_cast<int>(i)] =
+                QStringLiteral("%1 (captured)").arg(QString::fromStdString(m_snapshot->processes[i].name));
     while (m_processNames.size() < static_cast<int>(m_history->initial().procs.size()))
         m_processNames << QStringLiteral("process %1").arg(m_processNames.size());
+    // A process that appears after an operation was forked by the process that ran it.
+    m_forkParents.assign(m_history->initial().procs.size(), -1);
+    for (std::size_t i = 0; i < m_history->opCount(); ++i)
+        while (m_forkParents.size() < m_history->afterOp(i).procs.size())
+            m_forkParents.push_back(m_history->op(i).process);
     const int keep = std::min(m_op, opCount() - 1);
     Q_EMIT ran();
     setPosition(keep, -1);
@@ -254,6 +290,86 @@ void ScenarioSession::runToEnd()
 void ScenarioSession::toStart()
 {
     setPosition(-1, -1);
+}
+
+std::pair<Addr, Addr> scenarioFocusRange(const History& h)
+{
+    // What the scenario made: VMAs newer than every VMA its process started with (a fork
+    // child's copies of its parent's libc and stack are new VMAs, but not the scenario's).
+    auto maxId = [](const World& w) {
+        VmaId m = 0;
+        for (const Mm& mm : w.procs)
+            for (const auto& e : mm.vmas)
+                m = std::max(m, e.second.id);
+        return m;
+    };
+    std::vector<VmaId> baseline(h.initial().procs.size(), maxId(h.initial()));
+    for (std::size_t i = 0; i < h.opCount(); ++i)
+        while (baseline.size() < h.afterOp(i).procs.size())
+            baseline.push_back(maxId(h.afterOp(i)));
+    // Accessible VMAs first: a PROT_NONE reservation around them would shrink them to slivers.
+    Addr lo[2] = { ~Addr { 0 }, ~Addr { 0 } }, hi[2] = { 0, 0 };
+    const std::size_t stride = std::max<std::size_t>(1, h.opCount() / 500);
+    for (std::size_t i = 0; i < h.opCount(); i += stride) {
+        const World& w = h.afterOp(i);
+        for (std::size_t p = 0; p < w.procs.size(); ++p)
+            for (const auto& e : w.procs[p].vmas)
+                if (e.second.id > baseline[p]) {
+                    const int k = (e.second.vm_flags & VM_ACCESS_FLAGS) ? 0 : 1;
+                    lo[k] = std::min(lo[k], e.second.vm_start);
+                    hi[k] = std::max(hi[k], e.second.vm_end);
+                }
+    }
+    const int k = hi[0] > lo[0] ? 0 : 1;
+    return hi[k] > lo[k] ? std::pair<Addr, Addr> { lo[k], hi[k] } : std::pair<Addr, Addr> { 0, 0 };
+}
+
+} // namespace vmalab::ui
+
+namespace vmalab::ui {
+
+QString ScenarioSession::loadSnapshot(const QString& path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return tr("cannot read %1: %2").arg(path, f.errorString());
+    const QByteArray bytes = f.readAll();
+    auto parsed = snapshot::parseSnapshots(std::string_view(bytes.constData(), static_cast<std::size_t>(bytes.size())),
+        path.toStdString());
+    if (!parsed) {
+        QStringList lines;
+        for (const Diagnostic& d : parsed.error())
+            lines << QString::fromStdString(d.format());
+        return lines.join(QLatin1Char('\n'));
+    }
+    if (parsed->empty() || parsed->back().processes.empty())
+        return tr("%1 holds no captured process").arg(path);
+    // A watch timeline: start from its last capture, as vmalab-cli run --snapshot does.
+    setSnapshot(std::move(parsed->back()), path);
+    return {};
+}
+
+void ScenarioSession::setSnapshot(snapshot::Snapshot snap, const QString& label)
+{
+    m_snapshot = std::make_shared<const snapshot::Snapshot>(std::move(snap));
+    m_snapshotPath = label;
+}
+
+void ScenarioSession::clearSnapshot()
+{
+    m_snapshot.reset();
+    m_snapshotPath.clear();
+    m_assumptions.clear();
+}
+
+QStringList ScenarioSession::assumptionsInEffect() const
+{
+    QStringList out;
+    if (!m_history)
+        return out;
+    for (const SnapshotAssumption* a : assumptionsUsed(m_assumptions, m_history->initial(), m_world))
+        out << QString::fromStdString(a->text);
+    return out;
 }
 
 } // namespace vmalab::ui

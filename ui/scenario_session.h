@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/engine/history.h"
+#include "core/engine/snapshot_world.h"
 #include "core/engine/world.h"
 #include "core/result.h"
 #include "core/scenario/outcome.h"
@@ -12,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <utility>
 #include <vector>
 
 namespace vmalab {
@@ -34,6 +36,10 @@ struct PositionChanges
     std::set<VmaId> changed;
     std::vector<RemovedVma> removed;
 };
+
+// The part of the address space a run works in: the range of the accessible VMAs it
+// created ([0, 0) when none), else of those without access. "Fit scenario" zooms to it.
+std::pair<Addr, Addr> scenarioFocusRange(const History& history);
 
 // One scenario run on the model with its whole history, and where the user is in it.
 //
@@ -61,6 +67,20 @@ public:
     // stays on show. Keeps the current operation where it can (clamped), else starts at the
     // state before the first operation. Returns true when the scenario ran.
     bool run(const QString& text, const QString& fileName);
+    // Starts every later run from the last snapshot in `path` (a .vsnap file, docs/snapshots.md)
+    // instead of the scenario's own start: "what if" the scenario's calls ran on that process.
+    // Returns an error sentence ("" on success); on error the previous start stays.
+    QString loadSnapshot(const QString& path);
+    // The same with a snapshot in memory (a capture just made); label names it in views.
+    void setSnapshot(snapshot::Snapshot snap, const QString& label);
+    void clearSnapshot();
+    bool hasSnapshot() const { return m_snapshot != nullptr; }
+    QString snapshotPath() const { return m_snapshotPath; }
+    // The assumptions the snapshot's World rests on (procfs does not show everything), and
+    // those the current position depends on: they meet a VMA that differs from the capture.
+    const std::vector<SnapshotAssumption>& assumptions() const { return m_assumptions; }
+    QStringList assumptionsInEffect() const;
+
     // Parses only (for live diagnostics while typing).
     static Diagnostics check(const QString& text, const QString& fileName);
 
@@ -69,6 +89,8 @@ public:
     bool hasRun() const { return m_history != nullptr; }
     const History* history() const { return m_history; }
     QStringList processNames() const { return m_processNames; }
+    // Per process: the process whose fork() made it, or -1 (a process of the start).
+    const std::vector<int>& forkParents() const { return m_forkParents; }
 
     int opCount() const;
     int currentOp() const { return m_op; }
@@ -118,12 +140,16 @@ private:
     Diagnostics m_diagnostics;
     scenario::RunOutcome m_outcome;
     QStringList m_processNames;
+    std::vector<int> m_forkParents;
     std::vector<StatementMark> m_marks;
     int m_op = -1;
     int m_step = 0;
     World m_world;
     World m_before;
     PositionChanges m_changes;
+    std::shared_ptr<const snapshot::Snapshot> m_snapshot;
+    QString m_snapshotPath;
+    std::vector<SnapshotAssumption> m_assumptions;
 };
 
 } // namespace vmalab::ui

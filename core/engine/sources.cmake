@@ -17,8 +17,10 @@ list(APPEND VMALAB_CORE_SOURCES
     engine/ops.h
     engine/page_table.cpp engine/page_table.h
     engine/run_map.h
+    engine/snapshot_world.cpp engine/snapshot_world.h
     engine/trace.cpp engine/trace.h
     engine/uffd.cpp engine/uffd.h
+    engine/validate.cpp engine/validate.h
     engine/vma_merge.cpp engine/vma_merge.h
     engine/world.cpp engine/world.h
 )

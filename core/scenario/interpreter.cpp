@@ -5,8 +5,10 @@
 #include "core/scenario/checker.h"
 #include "core/scenario/uapi.h"
 
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <unordered_map>
@@ -60,13 +62,52 @@ std::int64_t applyUnary(const std::string& op, std::int64_t v)
     return v;
 }
 
+// Counts the calls in `stmts` (fork() included) and returns the first call past `limit`.
+const Expr* callPastLimit(const std::vector<Stmt>& stmts, std::uint64_t limit, std::uint64_t& count)
+{
+    struct Walk
+    {
+        std::uint64_t limit;
+        std::uint64_t& count;
+        const Expr* expr(const Expr* e)
+        {
+            if (!e)
+                return nullptr;
+            for (const ExprPtr& a : e->args) {
+                if (const Expr* past = expr(a.get()))
+                    return past;
+            }
+            if (e->kind == Expr::Kind::Call && ++count > limit)
+                return e;
+            return nullptr;
+        }
+    };
+    Walk walk { limit, count };
+    for (const Stmt& s : stmts) {
+        if (const Expr* past = walk.expr(s.expr.get()))
+            return past;
+        if (const Expr* past = walk.expr(s.rhs.get()))
+            return past;
+        if (const Expr* past = callPastLimit(s.body, limit, count))
+            return past;
+    }
+    return nullptr;
+}
+
+std::string limitHint(const char* name, std::uint64_t value)
+{
+    return std::string(" (limit ") + name + "=" + std::to_string(value) + "; raise it with --limit " + name
+        + "=N or VMALAB_LIMITS, see docs/limits.md)";
+}
+
 class Interpreter
 {
 public:
-    Interpreter(const Scenario& scenario, Backend& backend, StepListener* listener)
+    Interpreter(const Scenario& scenario, Backend& backend, StepListener* listener, const RunLimits& limits)
         : m_scenario(scenario)
         , m_backend(backend)
         , m_listener(listener)
+        , m_limits(limits)
     {
         m_procIndex["main"] = 0;
     }
@@ -77,6 +118,12 @@ public:
         if (!problems.empty()) {
             m_out.exitStatus = 2;
             m_out.errors = std::move(problems);
+            return std::move(m_out);
+        }
+        std::uint64_t calls = 0;
+        if (const Expr* past = callPastLimit(m_scenario.stmts, m_limits.maxCalls, calls)) {
+            runtimeError(past->loc, "the scenario makes more than " + std::to_string(m_limits.maxCalls) + " calls"
+                    + limitHint("max-calls", m_limits.maxCalls));
             return std::move(m_out);
         }
         for (const std::string& feature : scenarioRequires(m_scenario)) {
@@ -151,6 +198,9 @@ private:
     bool execFork(const Stmt& s)
     {
         const auto child = static_cast<ProcIndex>(m_procNames.size());
+        if (m_procNames.size() >= m_limits.maxProcesses)
+            return runtimeError(s.expr->loc, "fork() would make more than " + std::to_string(m_limits.maxProcesses)
+                    + " processes" + limitHint("max-processes", m_limits.maxProcesses));
         const CallResult r = m_backend.fork(m_current, child, s.expr->loc);
         if (m_listener)
             m_listener->afterCall(s, "fork", r.value);
@@ -263,6 +313,14 @@ private:
             }
             args.push_back(std::move(v));
         }
+        const std::uint64_t pages = faultPages(e.text, args);
+        if (pages > m_limits.maxFaultPages - m_faultPages) {
+            runtimeError(e.loc, e.text + "() may fault " + std::to_string(pages) + " pages, more than the "
+                    + std::to_string(m_limits.maxFaultPages - m_faultPages) + " left to this run"
+                    + limitHint("max-fault-pages", m_limits.maxFaultPages));
+            return std::nullopt;
+        }
+        m_faultPages += pages;
         const CallResult r = m_backend.call(m_current, e.text, args, e.loc);
         if (m_listener)
             m_listener->afterCall(s, e.text, r.value);
@@ -271,6 +329,33 @@ private:
             return std::nullopt;
         }
         return r.value;
+    }
+
+    // How many pages a call may fault in or populate, from its arguments (an upper bound: what
+    // the run charges against max-fault-pages); 0 for calls that never populate.
+    static std::uint64_t faultPages(const std::string& name, const std::vector<Value>& args)
+    {
+        auto num = [&](std::size_t i) { return i < args.size() ? static_cast<U64>(args[i].num) : U64 { 0 }; };
+        auto constant = [](const char* c) { return static_cast<U64>(uapiConstant(c).value_or(0)); };
+        auto span = [](U64 addr, U64 len) -> U64 {
+            const U64 first = addr >> 12;
+            const U64 end = addr + len < addr ? ~U64 { 0 } : addr + len; // a wrapping range: as much as there is
+            const U64 last = (end >> 12) + ((end & 4095) != 0);
+            return len == 0 ? 0 : last - first;
+        };
+        if (name == "touch" || name == "mlock" || name == "mlock2")
+            return span(num(0), num(1));
+        if (name == "mmap" && (num(3) & (constant("MAP_POPULATE") | constant("MAP_LOCKED"))))
+            return span(num(0), num(1));
+        if (name == "madvise") {
+            const U64 advice = num(2);
+            if (advice == constant("MADV_POPULATE_READ") || advice == constant("MADV_POPULATE_WRITE")
+                || advice == constant("MADV_WILLNEED"))
+                return span(num(0), num(1));
+        }
+        if (name == "mremap" && num(2) > num(1))
+            return span(0, num(2) - num(1));
+        return 0;
     }
 
     void setVar(const std::string& name, std::int64_t value, VarKind kind)
@@ -292,6 +377,8 @@ private:
     const Scenario& m_scenario;
     Backend& m_backend;
     StepListener* m_listener;
+    const RunLimits m_limits;
+    std::uint64_t m_faultPages = 0; // charged so far against m_limits.maxFaultPages
     RunOutcome m_out;
     ProcIndex m_current = 0;
     std::vector<std::string> m_procNames { "main" };
@@ -301,9 +388,66 @@ private:
 
 } // namespace
 
+const std::vector<std::string>& limitNames()
+{
+    static const std::vector<std::string> names { "max-calls", "max-processes", "max-fault-pages", "max-file-bytes" };
+    return names;
+}
+
+Result<RunLimits> parseLimits(const std::string& spec, RunLimits limits)
+{
+    std::size_t pos = 0;
+    while (pos <= spec.size()) {
+        std::size_t comma = spec.find(',', pos);
+        if (comma == std::string::npos)
+            comma = spec.size();
+        const std::string item = spec.substr(pos, comma - pos);
+        pos = comma + 1;
+        if (item.empty())
+            continue;
+        const std::size_t eq = item.find('=');
+        const std::string name = item.substr(0, eq);
+        std::uint64_t* field = name == "max-calls" ? &limits.maxCalls
+            : name == "max-processes"              ? &limits.maxProcesses
+            : name == "max-fault-pages"            ? &limits.maxFaultPages
+            : name == "max-file-bytes"             ? &limits.maxFileBytes
+                                                   : nullptr;
+        std::string known;
+        for (const std::string& n : limitNames())
+            known += (known.empty() ? "" : ", ") + n;
+        if (!field)
+            return Diagnostic { "", 0, 0, "unknown limit \"" + name + "\" (known: " + known + ")" };
+        const std::string text = eq == std::string::npos ? "" : item.substr(eq + 1);
+        char* end = nullptr;
+        errno = 0;
+        std::uint64_t value = text.empty() || text[0] == '-' ? 0 : std::strtoull(text.c_str(), &end, 0);
+        const std::string suffix = end ? std::string(end) : "x";
+        const int shift = suffix.empty() ? 0 : suffix == "K" ? 10 : suffix == "M" ? 20 : suffix == "G" ? 30 : -1;
+        if (text.empty() || text[0] == '-' || errno || shift < 0 || (shift && value > (~std::uint64_t { 0} >> shift)))
+            return Diagnostic { "", 0, 0, "limit " + name + " needs a number, not \"" + text + "\"" };
+        *field = value << shift;
+    }
+    return limits;
+}
+
+RunLimits defaultRunLimits()
+{
+    // Read here rather than by each tool so the GUI, the CLI and the tests' runs all obey it.
+    const char* env = std::getenv("VMALAB_LIMITS");
+    if (!env)
+        return RunLimits {};
+    auto parsed = parseLimits(env);
+    return parsed ? *parsed : RunLimits {};
+}
+
 RunOutcome runScenario(const Scenario& scenario, Backend& backend, StepListener* listener)
 {
-    return Interpreter(scenario, backend, listener).run();
+    return Interpreter(scenario, backend, listener, defaultRunLimits()).run();
+}
+
+RunOutcome runScenario(const Scenario& scenario, Backend& backend, StepListener* listener, const RunLimits& limits)
+{
+    return Interpreter(scenario, backend, listener, limits).run();
 }
 
 std::optional<std::string> scenarioProfile(const Scenario& scenario)
