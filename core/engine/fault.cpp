@@ -244,6 +244,16 @@ FaultResult handleFault(OpContext& c, Addr addr, bool write)
         c.trace.step("handle_pte_marker", "the PTE at " + hexAddr(addr) + " holds a guard marker", "accessing a guard region: SIGSEGV");
         return FaultResult::Segv;
     }
+    if (pte && pte->state == PageState::Swap && pte->kind != Pte::Kind::Marker) {
+        // do_swap_page(): the page comes back from swap, mapped exclusively again, still
+        // write-protected where the entry carried the uffd-wp bit.
+        Pte in = *pte;
+        in.state = PageState::Present;
+        setPtes(c.mm, addr, addr + pageSize, in);
+        c.trace.pageStep("do_swap_page", "swaps a page back in", "swaps pages back in", addr,
+                         "the PTE held a swap entry: the page is read back from swap");
+        pte = ptAt(c.mm, addr);
+    }
     const bool uw = v->vm_flags & VM_UFFD_WP;
     bool markerWp = false;
     if (pte && pte->kind == Pte::Kind::Marker) {

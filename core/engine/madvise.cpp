@@ -202,6 +202,27 @@ std::uint64_t pageOut(OpContext& c, const Vma& v, Addr start, Addr end)
     return gone.size();
 }
 
+// MADV_PAGEOUT with swap (madvise_cold_or_pageout_pte_range(), then reclaim): a present
+// anonymous page that only this process maps leaves for swap; its PTE becomes a swap entry
+// that keeps the uffd-wp bit. Returns how many went.
+std::uint64_t swapOut(OpContext& c, Addr start, Addr end)
+{
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;
+    std::vector<Pte> values;
+    c.mm.ptes.forEach(pageIndex(start), pageIndex(end), [&](std::uint64_t s, std::uint64_t e, const Pte& p) {
+        if (p.state == PageState::Present && p.kind == Pte::Kind::Anon && !p.cowShared) {
+            runs.emplace_back(s, e);
+            values.push_back(Pte { PageState::Swap, Pte::Kind::Anon, p.uffdWp });
+        }
+    });
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        c.mm.ptes.assign(runs[i].first, runs[i].second, values[i]);
+        n += runs[i].second - runs[i].first;
+    }
+    return n;
+}
+
 // vfs_fallocate(PUNCH_HOLE) of MADV_REMOVE: the file's pages leave the page cache and every
 // mapping of them (private COW copies stay).
 void punchHole(OpContext& c, FileId fileId, PageOff from, PageOff to)
@@ -266,9 +287,19 @@ std::int64_t pageAdvice(OpContext& c, Addr vmaStart, Addr start, Addr end, std::
         if (v.vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB))
             return refuseCall(c, advice == MADV_COLD ? "madvise_cold" : "madvise_pageout", -EINVAL,
                         "reclaim advice on an mlocked, VM_PFNMAP or hugetlb mapping: -EINVAL");
-        if (advice == MADV_COLD || c.profile().machine.swap) {
-            c.trace.step(advice == MADV_COLD ? "madvise_cold" : "madvise_pageout", "deactivates the pages of " + range,
+        if (advice == MADV_COLD) {
+            c.trace.step("madvise_cold", "deactivates the pages of " + range,
                          "a reclaim hint; the model keeps every page mapped");
+            return 0;
+        }
+        if (c.profile().machine.swap) {
+            const std::uint64_t anon = swapOut(c, start, end);
+            const std::uint64_t n = pageOut(c, v, start, end);
+            c.trace.step("madvise_pageout",
+                         "swaps out " + std::to_string(anon) + " anonymous page(s) and reclaims " + std::to_string(n)
+                             + " page-cache page(s) of " + range,
+                         "with swap, anonymous pages mapped by this process alone become swap entries (the zero page "
+                         "and pages still shared copy-on-write stay); page-cache pages mapped nowhere else are unmapped");
             return 0;
         }
         const std::uint64_t n = pageOut(c, v, start, end);

@@ -94,7 +94,7 @@ ObservedProcess observeWith(const World& world, std::size_t procIndex, const std
         o.name = vmaName(world, mm, v);
         o.vmFlags = vmFlagMnemonics(v.vm_flags);
 
-        std::uint64_t rss = 0, anon = 0, pssBytesTimes1k = 0;
+        std::uint64_t rss = 0, anon = 0, swapped = 0, pssBytesTimes1k = 0;
         Addr cursor = v.vm_start;
         auto addRun = [&](Addr s, Addr e, PageState state, bool wp, bool excl, bool file) {
             if (s >= e)
@@ -115,6 +115,8 @@ ObservedProcess observeWith(const World& world, std::size_t procIndex, const std
             cursor = to;
             const std::uint64_t n = e - s;
             if (p.state != PageState::Present || p.kind == Pte::Kind::Marker) {
+                if (p.state == PageState::Swap && p.kind != Pte::Kind::Marker)
+                    swapped += n;
                 addRun(from, to, p.state, p.uffdWp, false, false);
                 return;
             }
@@ -158,7 +160,7 @@ ObservedProcess observeWith(const World& world, std::size_t procIndex, const std
             { "Rss", rss * 4 },
             { "Pss", pssKb },
             { "Anonymous", anon * 4 },
-            { "Swap", 0 },
+            { "Swap", swapped * 4 },
             { "Locked", (v.vm_flags & VM_LOCKED) ? pssKb : 0 },
         };
         out.vmas.push_back(std::move(o));

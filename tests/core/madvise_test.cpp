@@ -2,6 +2,8 @@
 // advice, madvise_dontneed_free(), madvise_pageout(), madvise_remove() and madvise_populate().
 #include "tests/core/ops_script.h"
 
+#include "core/engine/observe.h"
+
 #include <gtest/gtest.h>
 
 namespace vmalab::test {
@@ -120,6 +122,33 @@ TEST(AnonName, NeedsConfigAndNamesMergeByContent)
     const std::int64_t fd = f.memfd(4);
     f.mmap(8, 2, EngineFixture::rw, abi::MAP_SHARED | abi::MAP_FIXED, fd, 0);
     EXPECT_EQ(name(8, 2, "buf"), -EBADF) << "file mappings cannot be named";
+}
+
+// A machine with swap: MADV_PAGEOUT sends exclusive anonymous pages to swap (smaps Swap,
+// pagemap `swap`); a later access swaps them back in. The zero page and pages shared
+// copy-on-write stay. This machine has no swap, so the rule is checked here only.
+TEST(Madvise, PageoutWithSwapMakesSwapEntriesAndFaultsSwapThemIn)
+{
+    EngineFixture f;
+    f.world.tuneProfile().machine.swap = true;
+    f.mmap(0, 8);
+    f.touch(0, 4, true);
+    f.touch(4, 2, false); // zero pages
+    ASSERT_EQ(f.op([&](OpContext& c) { return doMadvise(c, EngineFixture::at(0), 8 * pageSize, abi::MADV_PAGEOUT); }), 0);
+    for (std::uint64_t page = 0; page < 4; ++page)
+        EXPECT_EQ(ptAt(f.mm(), EngineFixture::at(page))->state, PageState::Swap) << page;
+    EXPECT_EQ(ptAt(f.mm(), EngineFixture::at(4))->kind, Pte::Kind::ZeroPage);
+    const ObservedProcess o = observeWorld(f.world).at(0);
+    const ObservedVma* v = nullptr;
+    for (const ObservedVma& w : o.vmas)
+        if (w.start == EngineFixture::at(0))
+            v = &w;
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ(v->kb("Swap"), 16u);
+    EXPECT_EQ(v->kb("Rss"), 0u);
+    EXPECT_EQ(f.touch(1, 1, false), 0);
+    EXPECT_EQ(ptAt(f.mm(), EngineFixture::at(1))->state, PageState::Present);
+    EXPECT_EQ(ptAt(f.mm(), EngineFixture::at(1))->kind, Pte::Kind::Anon);
 }
 
 } // namespace
