@@ -74,6 +74,26 @@ std::int64_t guardInstall(OpContext& c, Addr vmaStart, Addr start, Addr end)
         if (p.state != PageState::Guard)
             populated += e - s;
     });
+    // The zap that clears the way re-installs a uffd-wp marker wherever a write-protected entry
+    // of a `uw` file or shmem VMA stood (zap_install_uffd_wp_if_needed()); the next walk finds
+    // that marker populated again, and the call never finishes (measured on 6.18.44).
+    if (!v.isAnonymous() && (v.vm_flags & VM_UFFD_WP)) {
+        std::uint64_t protectedEntries = 0;
+        c.mm.ptes.forEach(pageIndex(start), pageIndex(end), [&](std::uint64_t s, std::uint64_t e, const Pte& p) {
+            if (p.uffdWp && p.state != PageState::Guard)
+                protectedEntries += e - s;
+        });
+        if (protectedEntries) {
+            c.trace.step("madvise_guard_install",
+                "loops forever over " + std::to_string(protectedEntries) + " write-protected entr"
+                    + (protectedEntries == 1 ? "y" : "ies") + " of " + describeVma(v),
+                "each zap leaves a uffd-wp marker where a protected entry was, the walk sees it as populated and "
+                "zaps again; only a signal interrupts the call");
+            c.neverReturns = "never returns: MADV_GUARD_INSTALL keeps zapping uffd-wp markers that the zap itself "
+                             "re-installs (a shmem or file VMA registered for userfaultfd WP)";
+            return 0;
+        }
+    }
     if (populated)
         c.trace.step("zap_page_range_single",
             "zaps " + std::to_string(populated) + " populated entr" + (populated == 1 ? "y" : "ies") + " in "

@@ -128,6 +128,8 @@ scenario::CallResult executeCall(OpContext& c, const std::string& name, const st
         ret = doUffdioWriteprotect(c, n(0), u(1), u(2), n(3) != 0);
     else
         return { 0, name + "() is not modelled yet by this version of vmalab" };
+    if (c.neverReturns)
+        return { 0, name + "(" + hexAddr(u(0)) + ", ...) " + *c.neverReturns };
     if (c.userfaultWait) {
         // The replay backend words it the same way: the call cannot finish without a monitor.
         const std::string tail = " waits for a userfaultfd monitor (registered without UFFD_FEATURE_SIGBUS)";

@@ -24,6 +24,8 @@ struct OpContext
     // Set when an access would wait for a userfaultfd monitor (no UFFD_FEATURE_SIGBUS): the
     // page it waits on. The call cannot complete in a scenario without a monitor.
     std::optional<Addr> userfaultWait;
+    // Set when the call would not return at all (a livelock the kernel shows): why.
+    std::optional<std::string> neverReturns;
     const Profile& profile() const { return world.profile(); }
 };
 

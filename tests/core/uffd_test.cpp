@@ -314,5 +314,31 @@ TEST(Uffd, MoveWithoutEventRemapLeavesTheContext)
     EXPECT_EQ(f.pte(0, 34), nullptr);
 }
 
+// Measured on 6.18.44: MADV_GUARD_INSTALL over write-protected entries of a `uw` shmem VMA
+// never returns (each zap re-installs the uffd-wp markers the next walk finds populated). In
+// an anonymous VMA the zap drops them and the install succeeds.
+TEST(Uffd, GuardInstallOverProtectedShmemNeverReturns)
+{
+    UffdFixture f;
+    const std::int64_t m = f.memfd(16);
+    f.mmap(0, 8, UffdFixture::rw, MAP_SHARED | MAP_FIXED, m);
+    f.mmap(16, 8);
+    f.touch(0, 4, true);
+    f.touch(16, 4, true);
+    const std::int64_t fd = f.uffd(UFFD_FEATURE_SIGBUS | UFFD_FEATURE_WP_UNPOPULATED);
+    ASSERT_EQ(f.reg(fd, 0, 8, UFFDIO_REGISTER_MODE_WP), 0);
+    ASSERT_EQ(f.reg(fd, 16, 8, UFFDIO_REGISTER_MODE_WP), 0);
+    ASSERT_EQ(f.wp(fd, 0, 8), 0);
+    ASSERT_EQ(f.wp(fd, 16, 8), 0);
+    Tracer t(f.last);
+    OpContext shmem { f.world, f.mm(), t };
+    doMadvise(shmem, at(2), 4 * pageSize, MADV_GUARD_INSTALL);
+    ASSERT_TRUE(shmem.neverReturns.has_value());
+    OpContext anon { f.world, f.mm(), t };
+    EXPECT_EQ(doMadvise(anon, at(18), 4 * pageSize, MADV_GUARD_INSTALL), 0);
+    EXPECT_FALSE(anon.neverReturns.has_value());
+    EXPECT_EQ(f.pte(0, 18)->state, PageState::Guard);
+}
+
 } // namespace
 } // namespace vmalab::test
