@@ -5,6 +5,7 @@
 // the main window with the first lesson. Targets: 8 ms per render, 0.5 s to the first frame.
 //
 //   QT_QPA_PLATFORM=offscreen build/bench/vmalab_bench_gui_render
+#include "tests/ui/many_small_vmas.h"
 #include "core/vm_flags.h"
 #include "ui/address_space_view.h"
 #include "ui/main_window.h"
@@ -45,34 +46,6 @@ double median20(F&& f)
     return (t[9] + t[10]) / 2;
 }
 
-// 60,000 VMAs of 1 to 4 pages with one-page gaps, alternating perms so none would merge,
-// every third one with a present page and every tenth with a guard marker.
-World bigWorld(int count)
-{
-    World w;
-    w.procs.resize(1);
-    Mm& mm = w.procs[0];
-    mm.pid = 1000;
-    Addr at = 0x7f0000000000;
-    for (int i = 0; i < count; ++i) {
-        Vma v;
-        v.id = w.newVmaId();
-        v.vm_start = at;
-        v.vm_end = at + static_cast<Addr>(1 + i % 4) * pageSize;
-        v.vm_flags = VM_READ | VM_MAYREAD | VM_MAYWRITE | ((i % 2) ? VM_WRITE : 0);
-        mm.insert(v);
-        if (i % 3 == 0)
-            mm.ptes.assign(v.vm_start >> pageShift, (v.vm_start >> pageShift) + 1, Pte {});
-        if (i % 10 == 0) {
-            Pte g;
-            g.state = PageState::Guard;
-            g.kind = Pte::Kind::Marker;
-            mm.ptes.assign((v.vm_end >> pageShift) - 1, v.vm_end >> pageShift, g);
-        }
-        at = v.vm_end + pageSize;
-    }
-    return w;
-}
 
 } // namespace
 
@@ -99,7 +72,7 @@ int main(int argc, char** argv)
     }
 
     const int count = 60000;
-    const World world = bigWorld(count);
+    const World world = vmalab::ui::test::manySmallVmas(count, [](int i) { return i % 10 == 0; });
     AddressSpaceView view;
     view.resize(1920, 1080);
     QImage image(1920, 1080, QImage::Format_ARGB32_Premultiplied);
@@ -156,6 +129,16 @@ int main(int argc, char** argv)
         view.setWorld(ahead ? split : world, names, ahead ? forward : PositionChanges {});
     });
     std::printf("  of which setWorld alone: median %.2f ms\n", stepWorld);
+    std::vector<double> renderAfter;
+    for (int i = 0; i < 20; ++i) {
+        ahead = !ahead;
+        view.setWorld(ahead ? split : world, names, ahead ? forward : PositionChanges {});
+        const auto start = Clock::now();
+        render();
+        renderAfter.push_back(ms(Clock::now() - start));
+    }
+    std::sort(renderAfter.begin(), renderAfter.end());
+    std::printf("  and the render after it: median %.2f ms\n", (renderAfter[9] + renderAfter[10]) / 2);
     std::printf("targets: render <= 8 ms, step <= 8 ms, start-up <= 500 ms\n");
     return 0;
 }

@@ -3,7 +3,6 @@
 #include "core/engine/observe.h"
 #include "core/vm_flags.h"
 
-#include <QElapsedTimer>
 #include <QHelpEvent>
 #include <QKeyEvent>
 #include <QMouseEvent>
@@ -73,17 +72,14 @@ void AddressSpaceView::setWorld(const World& world, const QStringList& processNa
     const bool had = m_viewSet && !m_axis.segments.empty();
     const Addr centre = had ? pxToAddr(m_axis, m_view, m_view.left + m_view.width / 2) : 0;
     const double pxPerPage = m_view.pxPerUnit;
-    QElapsedTimer TMP_a; TMP_a.start();
     World old = std::move(m_world);
     PositionChanges oldChanges = std::move(m_changes);
     m_world = world;
-    const auto TMP_copy = TMP_a.nsecsElapsed();
     m_processNames = processNames;
     m_changes = changes;
     const bool patched = patchScene(old, oldChanges);
     if (!patched)
         rebuildScene();
-    const auto TMP_patch = TMP_a.nsecsElapsed();
     m_rss.assign(m_world.procs.size(), 0);
     for (std::size_t p = 0; p < m_world.procs.size(); ++p)
         m_world.procs[p].ptes.forEachAll([&](std::uint64_t s, std::uint64_t e, const Pte& pte) {
@@ -91,7 +87,6 @@ void AddressSpaceView::setWorld(const World& world, const QStringList& processNa
                 m_rss[p] += e - s;
         });
     ++m_generation;
-    if (qEnvironmentVariableIsSet("TMP_T")) std::fprintf(stderr, "setWorld copy %lld patch %lld rss %lld us\n", static_cast<long long>(TMP_copy / 1000), static_cast<long long>((TMP_patch - TMP_copy) / 1000), static_cast<long long>((TMP_a.nsecsElapsed() - TMP_patch) / 1000));
     if (had && !patched) { // a patched scene kept its axis, so the view still fits
         m_view.pxPerUnit = pxPerPage;
         m_view = centreOn(m_view, addrToUnit(m_axis, centre), m_axis.units());
@@ -614,14 +609,10 @@ void AddressSpaceView::paintEvent(QPaintEvent*)
         p.drawText(rect(), Qt::AlignCenter, tr("Run a scenario to see its address space"));
         return;
     }
-    QElapsedTimer TMP_a; TMP_a.start();
     ensureCache();
-    const auto TMP_c = TMP_a.nsecsElapsed();
     paintRuler(p);
-    const auto TMP_r = TMP_a.nsecsElapsed();
     for (int r = 0; r < static_cast<int>(m_draw.size()); ++r)
         paintRow(p, r);
-    if (qEnvironmentVariableIsSet("TMP_T")) std::fprintf(stderr, "paint cache %lld ruler %lld rows %lld us\n", static_cast<long long>(TMP_c / 1000), static_cast<long long>((TMP_r - TMP_c) / 1000), static_cast<long long>((TMP_a.nsecsElapsed() - TMP_r) / 1000));
     paintForkLinks(p);
     paintLegend(p);
 }
@@ -641,11 +632,9 @@ void AddressSpaceView::ensureCache()
         && m_cache.size() == m_draw.size();
     if (same)
         return;
-    QElapsedTimer TMP_t; TMP_t.start();
     m_cache.assign(m_draw.size(), {});
     for (std::size_t r = 0; r < m_draw.size(); ++r)
         buildRowCache(static_cast<int>(r), m_cache[r]);
-    if (qEnvironmentVariableIsSet("TMP_T")) std::fprintf(stderr, "cache %lld us\n", static_cast<long long>(TMP_t.nsecsElapsed() / 1000));
     m_cacheGeneration = m_generation;
     m_cacheWidth = width();
     m_cacheView = m_view;
@@ -1167,8 +1156,10 @@ void AddressSpaceView::paintPages(QPainter& p, int row, const DrawVma& d, const 
         const PageKind k = pageKind(&pte);
         const double rx0 = addrToPx(m_axis, m_view, s << pageShift);
         const double rx1 = addrToPx(m_axis, m_view, e << pageShift);
-        const QRectF r(rx0, g.stripTop, std::max(1.5, rx1 - rx0), g.stripHeight);
+        QRectF r(rx0, g.stripTop, std::max(1.5, rx1 - rx0), g.stripHeight);
         if (k == PageKind::Guard) {
+            if (r.width() < 8) // as in the column summary: never too thin to see
+                r = QRectF(r.center().x() - 4, r.y(), 8, r.height());
             // Hazard stripes in black on yellow: nothing else on the map looks like this.
             p.fillRect(r, QColor(0xf0, 0xe4, 0x42));
             p.fillRect(r, guardBrush());

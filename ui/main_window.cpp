@@ -2,6 +2,7 @@
 
 #include "core/profile.h"
 #include "core/scenario/interpreter.h"
+#include "core/scenario/parser.h"
 #include "core/scenario/uapi.h"
 #include "core/snapshot/snapshot_format.h"
 #include "core/vm_flags.h"
@@ -10,6 +11,7 @@
 #include "ui/compare_window.h"
 #include "ui/export.h"
 #include "ui/page_table_view.h"
+#include "ui/quiz_dialog.h"
 #include "ui/inspector_widget.h"
 #include "ui/map_layout.h"
 #include "ui/maple_tree_view.h"
@@ -27,6 +29,7 @@
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDateTime>
+#include <QCoreApplication>
 #include <QDir>
 #include <QDockWidget>
 #include <QFile>
@@ -70,6 +73,16 @@ static void initVmalabResources()
 namespace vmalab::ui {
 
 namespace {
+
+// The shipped scenarios: installed next to the program (PREFIX/share/vmalab/scenarios), else
+// the source tree the program was built from.
+QString shippedScenarioDir()
+{
+    const QString installed = QCoreApplication::applicationDirPath() + QStringLiteral("/../share/vmalab/scenarios");
+    if (QDir(installed).exists())
+        return QDir(installed).canonicalPath();
+    return QStringLiteral(VMALAB_SCENARIO_DIR);
+}
 
 constexpr int maxRecent = 8;
 
@@ -278,7 +291,7 @@ void MainWindow::buildActions()
     connect(m_openAct, &QAction::triggered, this, [this] {
         if (!maybeSave())
             return;
-        const QString dir = m_path.isEmpty() ? QStringLiteral(VMALAB_SCENARIO_DIR) : QFileInfo(m_path).absolutePath();
+        const QString dir = m_path.isEmpty() ? shippedScenarioDir() : QFileInfo(m_path).absolutePath();
         const QString f =
             QFileDialog::getOpenFileName(this, tr("Open scenario"), dir, tr("Scenarios (*.vlab);;All files (*)"));
         if (!f.isEmpty())
@@ -287,7 +300,13 @@ void MainWindow::buildActions()
     connect(m_saveAct, &QAction::triggered, this, &MainWindow::save);
     connect(m_saveAsAct, &QAction::triggered, this, &MainWindow::saveAs);
     connect(m_runAct, &QAction::triggered, this, &MainWindow::runScenario);
-    connect(m_stepAct, &QAction::triggered, m_session, &ScenarioSession::stepForward);
+    connect(m_stepAct, &QAction::triggered, this, [this] {
+        if (auto quiz = quizForNextStep()) {
+            QuizDialog dialog(std::move(*quiz), this);
+            dialog.exec();
+        }
+        m_session->stepForward();
+    });
     connect(m_backAct, &QAction::triggered, m_session, &ScenarioSession::stepBack);
     connect(m_microAct, &QAction::triggered, m_session, &ScenarioSession::microStepForward);
     connect(m_microBackAct, &QAction::triggered, m_session, &ScenarioSession::microStepBack);
@@ -511,6 +530,10 @@ void MainWindow::buildMenus()
     updateRecentMenu();
 
     m_lessonsMenu = menuBar()->addMenu(tr("&Lessons"));
+    m_quizAct = m_lessonsMenu->addAction(tr("&Quiz mode"));
+    m_quizAct->setCheckable(true);
+    m_quizAct->setStatusTip(tr("Step stops before each quiz point of a lesson and asks what will happen"));
+    m_lessonsMenu->addSeparator();
     fillLessonsMenu();
 
     QMenu* run = menuBar()->addMenu(tr("&Run"));
@@ -555,7 +578,7 @@ void MainWindow::fillLessonsMenu()
     }
     m_lessonsMenu->addSeparator();
     // Every shipped scenario is a worked example of one behaviour.
-    const QDir dir(QStringLiteral(VMALAB_SCENARIO_DIR));
+    const QDir dir(shippedScenarioDir());
     const QStringList files = dir.entryList({ QStringLiteral("*.vlab") }, QDir::Files, QDir::Name);
     if (files.isEmpty())
         return;
@@ -681,6 +704,47 @@ void MainWindow::setCaptureFunction(CaptureFunction capture)
 {
     m_capture = std::move(capture);
     m_captureAct->setEnabled(static_cast<bool>(m_capture));
+}
+
+void MainWindow::setQuizMode(bool on)
+{
+    m_quizAct->setChecked(on);
+}
+
+bool MainWindow::quizMode() const
+{
+    return m_quizAct && m_quizAct->isChecked();
+}
+
+std::optional<lesson::Quiz> MainWindow::quizForNextStep() const
+{
+    // Only on a lesson's own run: a snapshot start is not what the quiz computes from.
+    if (!quizMode() || !m_session->hasRun() || m_session->hasSnapshot() || !m_session->runProfile()
+        || !m_session->atWholeOp())
+        return std::nullopt;
+    const int next = m_session->currentOp() + 1;
+    if (next >= m_session->opCount())
+        return std::nullopt;
+    const int line = m_session->lineOfOp(next);
+    const std::vector<int> ops = m_session->opsOfLine(line);
+    if (line <= 0 || ops.empty() || ops.front() != next)
+        return std::nullopt;
+    const std::string text = m_editor->toPlainText().toStdString();
+    const std::string file = (m_displayName.isEmpty() ? QStringLiteral("untitled.vlab") : m_displayName).toStdString();
+    auto parsed = scenario::parseScenario(text, file);
+    if (!parsed)
+        return std::nullopt;
+    for (const lesson::QuizPoint& point : lesson::findQuizPoints(*parsed)) {
+        if (point.loc.line != line)
+            continue;
+        lesson::QuizOptions options;
+        options.profile = *m_session->runProfile();
+        auto quiz = lesson::buildQuiz(*parsed, point, options);
+        if (!quiz)
+            return std::nullopt;
+        return std::move(*quiz);
+    }
+    return std::nullopt;
 }
 
 bool MainWindow::jumpToOperation(int op)

@@ -2,6 +2,7 @@
 
 #include "core/engine/world.h"
 
+#include "core/lesson/quiz.h"
 #include "ui/capture_dialog.h"
 
 #include <QMainWindow>
@@ -10,6 +11,7 @@
 #include <QStringList>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 class QAction;
@@ -68,6 +70,12 @@ public:
     // File → Capture process… is enabled once the app gives a way to capture.
     void setCaptureFunction(CaptureFunction capture);
     bool jumpToOperation(int op); // 0: before the first operation; n: after operation n
+    // Lessons → Quiz mode: Step stops before a quiz statement (docs/lessons.md) and asks.
+    void setQuizMode(bool on);
+    bool quizMode() const;
+    // The quiz the next Step would ask (none outside quiz mode, or when the next operation
+    // is no quiz point); errors building it are nullopt too, the step then just runs.
+    std::optional<lesson::Quiz> quizForNextStep() const;
 
     ScenarioSession* session() const { return m_session; }
     PageTableView* pageTableView() const { return m_pageTables; }
@@ -168,6 +176,7 @@ private:
 
     QAction* m_openAct = nullptr;
     QAction* m_openSnapshotAct = nullptr;
+    QAction* m_quizAct = nullptr;
     QAction* m_captureAct = nullptr;
     QAction* m_closeSnapshotAct = nullptr;
     CaptureFunction m_capture;

@@ -132,6 +132,7 @@ bool ScenarioSession::run(const QString& text, const QString& fileName)
     }
     m_backend = std::move(backend);
     m_history = m_backend->history();
+    m_runProfile = profile;
     m_marks.clear();
     for (const auto& m : marks)
         m_marks.push_back({ m.second.first, m.first, QString::fromStdString(m.second.second).trimmed() });

@@ -12,6 +12,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -59,6 +60,8 @@ public:
     QString profileName() const { return m_profileName; }
     // The profile actually used by the last run ("host", "v6.18"...).
     QString effectiveProfile() const { return m_effectiveProfile; }
+    // The profile of the last successful run (nullptr before one): what quizzes compute with.
+    const Profile* runProfile() const { return m_runProfile ? &*m_runProfile : nullptr; }
     // Model the documented reference machine (built-in profiles only) instead of this one.
     void setReferenceMachine(bool on);
     bool referenceMachine() const { return m_referenceMachine; }
@@ -147,6 +150,7 @@ private:
     World m_world;
     World m_before;
     PositionChanges m_changes;
+    std::optional<Profile> m_runProfile;
     std::shared_ptr<const snapshot::Snapshot> m_snapshot;
     QString m_snapshotPath;
     std::vector<SnapshotAssumption> m_assumptions;

@@ -1,3 +1,4 @@
+#include "tests/ui/many_small_vmas.h"
 #include "core/engine/layout.h"
 #include "core/vm_flags.h"
 #include "ui/address_space_view.h"
@@ -27,12 +28,121 @@ MapAxis smallAxis()
         0x10000, 0x10000 + (Addr { 1 } << 40) + 2 * P);
 }
 
+// Splits the VMA at index i of process 0 after its first page, as mprotect would; returns the new VMA's id.
+VmaId splitAt(World& w, std::size_t i)
+{
+    Mm& mm = w.procs[0];
+    auto it = mm.vmas.begin();
+    for (std::size_t k = 0; k < i; ++k)
+        ++it;
+    Vma v = it->second;
+    while (v.pages() < 2) {
+        ++it;
+        v = it->second;
+    }
+    Vma upper = v;
+    upper.id = w.newVmaId();
+    upper.vm_start = v.vm_start + pageSize;
+    upper.vm_flags ^= VM_WRITE;
+    mm.erase(v.vm_start);
+    v.vm_end = upper.vm_start;
+    mm.insert(v);
+    mm.insert(upper);
+    return upper.id;
+}
+
 } // namespace
 
 class TestMapLayout : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+
+    void columnSummaryAtFullZoomOut()
+    {
+        // 6,000 VMAs in 1,200 pixels: drawn as per-column summaries, every VMA counted, and
+        // the one guard page still hatched black on yellow.
+        const World w = vmalab::ui::test::manySmallVmas(6000, [](int i) { return i == 3000; });
+        AddressSpaceView view;
+        view.resize(1200, 400);
+        view.setWorld(w, { QStringLiteral("main") }, {});
+        view.fitAll();
+        QImage img(view.size(), QImage::Format_ARGB32);
+        view.render(&img);
+        const auto stats = view.lastPaintStats();
+        QCOMPARE(stats.bars, 6000);
+        QCOMPARE(stats.guardRuns, 1);
+        QCOMPARE(stats.labels, 0);
+        const RowGeometry g = rowGeometry(0, 34.0, std::clamp((400.0 - 34 - 50 - 6), 110.0, 330.0));
+        int yellow = 0, black = 0;
+        for (int x = 0; x < img.width(); ++x)
+            for (int dy = 2; dy < 10; ++dy) {
+                const QColor c = img.pixelColor(x, static_cast<int>(g.stripTop) + dy);
+                yellow += c == QColor(0xf0, 0xe4, 0x42) ? 1 : 0;
+                black += c == QColor(Qt::black) ? 1 : 0;
+            }
+        QVERIFY(yellow > 0 && black > 0);
+        // The bar row is coloured (anonymous) across the mapped part, not left blank.
+        const QColor anon = vmaKindColor(VmaKind::Anonymous);
+        int anonPixels = 0;
+        for (int x = 0; x < img.width(); ++x)
+            anonPixels += img.pixelColor(x, static_cast<int>(g.barTop + g.barHeight / 2)) == anon ? 1 : 0;
+        QVERIFY(anonPixels > img.width() / 2);
+    }
+
+    void stepPatchesSceneLikeAFullBuild()
+    {
+        // A step (split one VMA) and back: the patched scene draws exactly what a view
+        // given the same world from scratch draws, and keeps the axis.
+        const World before = vmalab::ui::test::manySmallVmas(3000, [](int i) { return i == 10; });
+        World after = before;
+        const VmaId created = splitAt(after, 1500);
+        AddressSpaceView view;
+        view.resize(1200, 400);
+        view.setWorld(before, { QStringLiteral("main") }, {});
+        const Mm& mm = before.procs[0];
+        auto it = mm.vmas.begin();
+        for (int k = 0; k < 1480; ++k)
+            ++it;
+        const Addr from = it->second.vm_start;
+        for (int k = 0; k < 40; ++k)
+            ++it;
+        view.fitRange(from, it->second.vm_end);
+        QImage img(view.size(), QImage::Format_ARGB32);
+        view.render(&img);
+        const std::size_t segments = view.axis().segments.size();
+        const double units = view.axis().units();
+
+        PositionChanges changes;
+        changes.created.insert(created);
+        view.setWorld(after, { QStringLiteral("main") }, changes);
+        QCOMPARE(view.axis().segments.size(), segments); // the union of ranges is unchanged
+        QCOMPARE(view.axis().units(), units);
+        view.setSelection(0, created);
+        QCOMPARE(view.selectedId(), created); // the patched scene holds the new VMA
+        view.render(&img);
+
+        AddressSpaceView fresh;
+        fresh.resize(1200, 400);
+        fresh.setWorld(after, { QStringLiteral("main") }, changes);
+        fresh.setViewport(view.viewport());
+        fresh.setSelection(0, created);
+        QImage img2(fresh.size(), QImage::Format_ARGB32);
+        fresh.render(&img2);
+        QCOMPARE(view.lastPaintStats().bars, fresh.lastPaintStats().bars);
+        QVERIFY(img == img2);
+
+        // And back: the new VMA is gone again, so is the selection.
+        view.setWorld(before, { QStringLiteral("main") }, {});
+        QCOMPARE(view.selectedId(), VmaId { 0 });
+        view.render(&img);
+        AddressSpaceView fresh2;
+        fresh2.resize(1200, 400);
+        fresh2.setWorld(before, { QStringLiteral("main") }, {});
+        fresh2.setViewport(view.viewport());
+        fresh2.render(&img2);
+        QVERIFY(img == img2);
+    }
     void axisIsToScaleInsideMappings()
     {
         const MapAxis a = smallAxis();
