@@ -35,12 +35,13 @@ std::vector<std::string> statDifferences(const ObservedProcess& a, const Observe
                                          const std::string& second)
 {
     std::vector<std::string> out;
-    for (const auto& [name, value] : a.stats) {
+    for (const auto& stat : a.stats) { // clang-14 lambdas cannot capture structured bindings
+        const std::string& name = stat.first;
         auto it = std::find_if(b.stats.begin(), b.stats.end(), [&](const auto& s) { return s.first == name; });
         const std::int64_t other = it == b.stats.end() ? 0 : it->second;
-        if (other != value)
-            out.push_back(a.name + ": stat " + name + ": " + first + " " + std::to_string(value) + ", " + second + " "
-                          + std::to_string(other));
+        if (other != stat.second)
+            out.push_back(a.name + ": stat " + name + ": " + first + " " + std::to_string(stat.second) + ", " + second
+                          + " " + std::to_string(other));
     }
     return out;
 }
