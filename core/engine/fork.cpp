@@ -111,14 +111,17 @@ unsigned cowShareCount(const World& world, const Vma& v, Addr addr)
     const AnonVmaId root = world.anonVmaRoot(v.anon_vma);
     unsigned count = 0;
     for (const Mm& mm : world.procs) {
+        // A process counts once, as in anonShareCounts(): its VMAs may overlap in index after mremap.
         for (const auto& entry : mm.vmas) {
             const Vma& w = entry.second;
             if (w.anon_vma == noAnonVma || world.anonVmaRoot(w.anon_vma) != root || index < w.vm_pgoff
                 || index >= w.vm_pgoff + w.pages())
                 continue;
             const Pte* p = ptAt(mm, w.vm_start + ((index - w.vm_pgoff) << pageShift));
-            if (p && p->state == PageState::Present && p->kind == Pte::Kind::Anon && p->cowShared)
+            if (p && p->state == PageState::Present && p->kind == Pte::Kind::Anon && p->cowShared) {
                 ++count;
+                break;
+            }
         }
     }
     return count;

@@ -4,6 +4,7 @@
 #include "core/vm_flags.h"
 
 #include <map>
+#include <set>
 
 namespace vmalab {
 
@@ -32,17 +33,24 @@ std::map<FilePage, unsigned> fileMapCounts(const World& world)
 }
 
 // How many processes map each COW-shared anonymous page, the page known by its VMA's root
-// anon_vma and linear index as rmap finds it (see cowShareCount()).
+// anon_vma and linear index as rmap finds it (see cowShareCount()). A process counts once: after
+// mremap has grown a moved part of a VMA, two VMAs of one process may cover the same indexes
+// with different pages, and neither is shared with itself.
 std::map<FilePage, unsigned> anonShareCounts(const World& world)
 {
     std::map<FilePage, unsigned> counts;
     for (const Mm& mm : world.procs) {
+        std::set<FilePage> seen;
         for (const auto& vmaEntry : mm.vmas) {
             const Vma& v = vmaEntry.second; // clang-14 lambdas cannot capture bindings
             mm.ptes.forEach(pageIndex(v.vm_start), pageIndex(v.vm_end), [&](std::uint64_t s, std::uint64_t e, const Pte& p) {
-                if (p.state == PageState::Present && p.kind == Pte::Kind::Anon && p.cowShared)
-                    for (std::uint64_t i = s; i < e; ++i)
-                        ++counts[{ world.anonVmaRoot(v.anon_vma), v.pgoffAt(i << pageShift) }];
+                if (p.state != PageState::Present || p.kind != Pte::Kind::Anon || !p.cowShared)
+                    return;
+                for (std::uint64_t i = s; i < e; ++i) {
+                    const FilePage key { world.anonVmaRoot(v.anon_vma), v.pgoffAt(i << pageShift) };
+                    if (seen.insert(key).second)
+                        ++counts[key];
+                }
             });
         }
     }
