@@ -5,6 +5,7 @@
 //   build:   one mapping of N pages; mprotect every other page read-only -> N VMAs
 //   toggles: a read-only page between two read-write VMAs goes read-write (three VMAs
 //            merge into one) and back (one splits into three)
+#include "bench/bench_util.h"
 #include "core/engine/model_backend.h"
 
 #include <chrono>
@@ -29,18 +30,8 @@ using scenario::Value;
 constexpr std::int64_t modelRead = PROT_READ, modelWrite = PROT_WRITE;
 constexpr std::int64_t modelAnonFixed = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE;
 
-std::uint64_t rssBytes()
-{
-    std::ifstream statm("/proc/self/statm");
-    std::uint64_t size = 0, resident = 0;
-    statm >> size >> resident;
-    return resident * 4096;
-}
-
-double seconds(Clock::time_point a, Clock::time_point b)
-{
-    return std::chrono::duration<double>(b - a).count();
-}
+using bench::rssBytes;
+using bench::seconds;
 
 // CPU time of this thread, user and system (the kernel's work in mprotect counts): unlike
 // wall time it does not grow when other jobs share the machine's cores.

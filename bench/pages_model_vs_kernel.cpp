@@ -6,6 +6,7 @@
 //   guards:  MADV_GUARD_INSTALL on every other page of 1 GiB (8 KiB stride), model vs kernel
 //   faults:  write fault-in of 1 GiB in 4 KiB pages, model vs kernel
 // Each measurement runs in a process of its own, so RSS growth and page tables are its own.
+#include "bench/bench_util.h"
 #include "core/engine/model_backend.h"
 
 #include <chrono>
@@ -26,18 +27,8 @@ using scenario::Value;
 constexpr int kMadvGuardInstall = 102;
 constexpr std::uint64_t gib = 1ull << 30;
 
-std::uint64_t rssBytes()
-{
-    std::ifstream statm("/proc/self/statm");
-    std::uint64_t size = 0, resident = 0;
-    statm >> size >> resident;
-    return resident * 4096;
-}
-
-double seconds(Clock::time_point a, Clock::time_point b)
-{
-    return std::chrono::duration<double>(b - a).count();
-}
+using bench::rssBytes;
+using bench::seconds;
 
 // Runs f in a child process and returns the double it writes back.
 template <typename F>

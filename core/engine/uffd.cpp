@@ -37,12 +37,15 @@ std::int64_t lookupCtx(OpContext& c, std::int64_t fd, UffdCtxId& id)
     return refuseCall(c, "vfs_ioctl", -EBADF, fdText(fd) + " is not open: -EBADF");
 }
 
-// lookupCtx() and the initialisation test every ioctl but UFFDIO_API makes first.
-std::int64_t runningCtx(OpContext& c, std::int64_t fd, UffdCtxId& id)
+// lookupCtx() and the initialisation test every ioctl but UFFDIO_API makes first; `ctx` gets
+// a copy of the context.
+std::int64_t runningCtx(OpContext& c, std::int64_t fd, UffdCtx& ctx)
 {
+    UffdCtxId id = noUffdCtx;
     if (const std::int64_t err = lookupCtx(c, fd, id))
         return err;
-    if (!c.world.uffd(id)->initialized)
+    ctx = *c.world.uffd(id);
+    if (!ctx.initialized)
         return refuseCall(c, ioctlFn, -EINVAL, "UFFDIO_API has not been done on this userfaultfd yet: -EINVAL");
     return 0;
 }
@@ -61,6 +64,13 @@ std::string badRange(const Mm& mm, Addr start, std::uint64_t len)
     if (start >= mm.task_size || len > mm.task_size - start)
         return "the range reaches beyond the user address space";
     return {};
+}
+
+// validate_range() as the range ioctls call it, on the context owner's address space.
+std::int64_t validateRange(OpContext& c, const Mm& owner, Addr start, std::uint64_t len)
+{
+    const std::string why = badRange(owner, start, len);
+    return why.empty() ? 0 : refuseCall(c, "validate_range", -EINVAL, why + ": -EINVAL");
 }
 
 bool isShmem(const World& w, const Vma& v)
@@ -249,15 +259,15 @@ std::int64_t doUffdioApi(OpContext& c, std::int64_t fd, std::uint64_t features)
 
 std::int64_t doUffdioRegister(OpContext& c, std::int64_t fd, Addr start, std::uint64_t len, std::uint64_t mode)
 {
-    UffdCtxId id = noUffdCtx;
-    if (const std::int64_t err = runningCtx(c, fd, id))
+    UffdCtx ctx;
+    if (const std::int64_t err = runningCtx(c, fd, ctx))
         return err;
     if (mode == 0 || (mode & ~(UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP | UFFDIO_REGISTER_MODE_MINOR)))
         return refuseCall(c, "userfaultfd_register", -EINVAL, "the mode must be a non-empty set of MISSING, WP and MINOR: -EINVAL");
-    const UffdCtx ctx = *c.world.uffd(id);
+    const UffdCtxId id = ctx.id;
     OpContext oc { c.world, c.world.procs.at(ctx.owner), c.trace };
-    if (const std::string why = badRange(oc.mm, start, len); !why.empty())
-        return refuseCall(c, "validate_range", -EINVAL, why + ": -EINVAL");
+    if (const std::int64_t err = validateRange(c, oc.mm, start, len))
+        return err;
     const Addr end = start + len;
     const VmFlags modes = modeFlags(mode);
     const bool wpAsync = ctx.features & UFFD_FEATURE_WP_ASYNC;
@@ -299,13 +309,12 @@ std::int64_t doUffdioRegister(OpContext& c, std::int64_t fd, Addr start, std::ui
 
 std::int64_t doUffdioUnregister(OpContext& c, std::int64_t fd, Addr start, std::uint64_t len)
 {
-    UffdCtxId id = noUffdCtx;
-    if (const std::int64_t err = runningCtx(c, fd, id))
+    UffdCtx ctx;
+    if (const std::int64_t err = runningCtx(c, fd, ctx))
         return err;
-    const UffdCtx ctx = *c.world.uffd(id);
     OpContext oc { c.world, c.world.procs.at(ctx.owner), c.trace };
-    if (const std::string why = badRange(oc.mm, start, len); !why.empty())
-        return refuseCall(c, "validate_range", -EINVAL, why + ": -EINVAL");
+    if (const std::int64_t err = validateRange(c, oc.mm, start, len))
+        return err;
     const Addr end = start + len;
     const bool wpAsync = ctx.features & UFFD_FEATURE_WP_ASYNC;
     c.trace.holding(Lock::MmapWrite);
@@ -314,7 +323,7 @@ std::int64_t doUffdioUnregister(OpContext& c, std::int64_t fd, Addr start, std::
         return refuseCall(c, "userfaultfd_unregister", -EINVAL, "no VMA in the range: -EINVAL");
     for (Addr s : starts) {
         const Vma& v = *oc.mm.vmaAt(s);
-        if (v.uffd_ctx != noUffdCtx && v.uffd_ctx != id)
+        if (v.uffd_ctx != noUffdCtx && v.uffd_ctx != ctx.id)
             return refuseCall(c, "userfaultfd_unregister", -EINVAL,
                               describeVma(v) + " is registered with another userfaultfd: -EINVAL");
         if (const std::string why = cannotUserfault(c.world, v, v.vm_flags, wpAsync); !why.empty())
@@ -342,13 +351,12 @@ std::int64_t doUffdioUnregister(OpContext& c, std::int64_t fd, Addr start, std::
 
 std::int64_t doUffdioWriteprotect(OpContext& c, std::int64_t fd, Addr start, std::uint64_t len, bool protect)
 {
-    UffdCtxId id = noUffdCtx;
-    if (const std::int64_t err = runningCtx(c, fd, id))
+    UffdCtx ctx;
+    if (const std::int64_t err = runningCtx(c, fd, ctx))
         return err;
-    const UffdCtx ctx = *c.world.uffd(id);
     OpContext oc { c.world, c.world.procs.at(ctx.owner), c.trace };
-    if (const std::string why = badRange(oc.mm, start, len); !why.empty())
-        return refuseCall(c, "validate_range", -EINVAL, why + ": -EINVAL");
+    if (const std::int64_t err = validateRange(c, oc.mm, start, len))
+        return err;
     const Addr end = start + len;
     c.trace.holding(Lock::MmapRead);
     std::int64_t err = -ENOENT;
