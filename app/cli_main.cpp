@@ -57,6 +57,14 @@ struct Args
     std::exit(2);
 }
 
+// The value after option argv[i]; moves i onto it.
+const char* optionValue(int argc, char** argv, int& i)
+{
+    if (i + 1 >= argc)
+        usageError(std::string(argv[i]) + " needs a value");
+    return argv[++i];
+}
+
 std::uint64_t parseNumber(const std::string& flag, const char* text)
 {
     char* end = nullptr;
@@ -101,11 +109,7 @@ Args parseArgs(int argc, char** argv)
     }
     for (int i = 2; i < argc; ++i) {
         const std::string arg = argv[i];
-        auto value = [&]() -> const char* {
-            if (i + 1 >= argc)
-                usageError(arg + " needs a value");
-            return argv[++i];
-        };
+        auto value = [&] { return optionValue(argc, argv, i); };
         if (arg == "--profile")
             a.profile = value();
         else if (arg == "--emit")
@@ -332,11 +336,7 @@ int cmdSnapshot(int argc, char** argv)
     std::uint64_t count = 0;
     for (int i = 2; i < argc; ++i) {
         const std::string arg = argv[i];
-        auto value = [&]() -> const char* {
-            if (i + 1 >= argc)
-                usageError(arg + " needs a value");
-            return argv[++i];
-        };
+        auto value = [&] { return optionValue(argc, argv, i); };
         if (arg == "-o" || arg == "--out")
             out = value();
         else if (arg == "--freeze")
