@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(cmake ninja-build g++ pkg-config zlib1g-dev libzstd-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
-    qt6-base-dev qt6-charts-dev qt6-svg-dev libgif-dev xvfb)
+    qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-svg-dev libgif-dev xvfb)
 JOBS=$(nproc)
 
 install_missing() {
