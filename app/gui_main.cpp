@@ -5,6 +5,7 @@
 #include "ui/address_space_view.h"
 #include "ui/compare_window.h"
 #include "ui/main_window.h"
+#include "ui/snapshot_timeline_window.h"
 #include "ui/scenario_session.h"
 
 #include <QApplication>
@@ -72,8 +73,11 @@ int main(int argc, char** argv)
     const QCommandLineOption snapshotOpt(QStringLiteral("snapshot"),
         QStringLiteral("Start the scenario from the process captured in FILE.vsnap (what if it ran there)."),
         QStringLiteral("FILE"));
+    const QCommandLineOption timelineOpt(QStringLiteral("timeline"),
+        QStringLiteral("Open File > Snapshot timeline on FILE.vsnap (a watch); --screenshot then shows it."),
+        QStringLiteral("FILE"));
     cli.addOptions({ profile, step, shot, size, select, fit, pane, exportPng, exportSvg, exportGif, exportSeries,
-        exportTrace, compare, theme, snapshotOpt });
+        exportTrace, compare, theme, snapshotOpt, timelineOpt });
     cli.process(app);
 
     const bool exporting = cli.isSet(exportPng) || cli.isSet(exportSvg) || cli.isSet(exportGif)
@@ -81,10 +85,13 @@ int main(int argc, char** argv)
     const bool screenshot = cli.isSet(shot) || exporting;
     vmalab::ui::MainWindow window;
     // The one place that reads another process's maps: the library only calls this.
+    // readHostInfo() runs the probe's experiments: once per session, not once per capture (a
+    // watch captures every second). Captures may run on a worker thread.
     window.setCaptureFunction([](std::int64_t pid, bool freeze) {
+        static const vmalab::snapshot::HostInfo host = vmalab::host::readHostInfo();
         vmalab::host::CaptureOptions options;
         options.freeze = freeze;
-        return vmalab::host::captureSnapshot(static_cast<pid_t>(pid), options, vmalab::host::readHostInfo());
+        return vmalab::host::captureSnapshot(static_cast<pid_t>(pid), options, host);
     });
     if (cli.isSet(profile))
         window.setProfile(cli.value(profile));
@@ -107,7 +114,7 @@ int main(int argc, char** argv)
             return 2;
         }
     }
-    if (cli.isSet(step)) {
+    if (cli.isSet(step) && !cli.isSet(timelineOpt)) {
         bool ok = false;
         const int n = cli.value(step).toInt(&ok);
         if (!ok || !window.jumpToOperation(n)) {
@@ -146,6 +153,19 @@ int main(int argc, char** argv)
         if (cli.isSet(step))
             compareWindow->jumpTo(cli.value(step).toInt() - 1);
     }
+    vmalab::ui::SnapshotTimelineWindow* timelineWindow = nullptr;
+    if (cli.isSet(timelineOpt)) {
+        timelineWindow = window.showSnapshotTimeline();
+        const QString error = timelineWindow->loadFile(cli.value(timelineOpt));
+        if (!error.isEmpty()) {
+            std::fprintf(stderr, "vmalab: --timeline: %s\n", qPrintable(error));
+            return 2;
+        }
+        if (cli.isSet(size))
+            timelineWindow->resize(window.size());
+        if (cli.isSet(step))
+            timelineWindow->selectEntry(cli.value(step).toInt());
+    }
     if (!screenshot)
         return QApplication::exec();
     for (int i = 0; i < 5; ++i)
@@ -178,7 +198,7 @@ int main(int argc, char** argv)
     // Let layouts and docks settle before grabbing.
     for (int i = 0; i < 5; ++i)
         QApplication::processEvents();
-    const QPixmap pixmap = compareWindow ? compareWindow->grab() : window.grab();
+    const QPixmap pixmap = timelineWindow ? timelineWindow->grab() : compareWindow ? compareWindow->grab() : window.grab();
     const QString out = cli.value(shot);
     if (pixmap.isNull() || !pixmap.save(out, "PNG")) {
         std::fprintf(stderr, "vmalab: cannot write %s\n", qPrintable(out));

@@ -20,6 +20,7 @@
 #include "ui/scenario_editor.h"
 #include "ui/scenario_highlighter.h"
 #include "ui/scenario_session.h"
+#include "ui/snapshot_timeline_window.h"
 #include "ui/timeline_model.h"
 #include "ui/trace_model.h"
 #include "ui/vma_table_model.h"
@@ -218,6 +219,7 @@ void MainWindow::buildActions()
         tr("Start the scenario from a captured process (.vsnap): what if its calls ran there"));
     m_captureAct = make(tr("&Capture process…"), {}, tr("Capture a running process and start from it"));
     m_captureAct->setEnabled(false);
+    m_timelineAct = make(tr("Snapshot &timeline…"), {}, tr("Watch a process over time, or open a watch file: what changed between captures"));
     m_closeSnapshotAct = make(tr("C&lose snapshot"), {}, tr("Start the scenario from its own first state again"));
     m_closeSnapshotAct->setEnabled(false);
     m_saveAct = make(tr("&Save"), QKeySequence::Save, tr("Save the scenario"));
@@ -288,6 +290,7 @@ void MainWindow::buildActions()
         statusBar()->showMessage(tr("Captured into %1").arg(path), 8000);
     });
     connect(m_closeSnapshotAct, &QAction::triggered, this, &MainWindow::closeSnapshot);
+    connect(m_timelineAct, &QAction::triggered, this, [this] { showSnapshotTimeline(); });
     connect(m_openAct, &QAction::triggered, this, [this] {
         if (!maybeSave())
             return;
@@ -512,6 +515,7 @@ void MainWindow::buildMenus()
     file->addSeparator();
     file->addAction(m_openSnapshotAct);
     file->addAction(m_captureAct);
+    file->addAction(m_timelineAct);
     file->addAction(m_closeSnapshotAct);
     file->addSeparator();
     QMenu* exp = file->addMenu(tr("&Export"));
@@ -689,6 +693,9 @@ QString MainWindow::openSnapshot(const QString& path)
         return QString::fromStdString(m_session->diagnostics().front().format());
     // A captured process spans far more than a scenario's few pages: show all of it.
     m_map->fitAll();
+    // A watch file holds a timeline: show its captures and what changed between them too.
+    if (m_session->snapshotEntries() > 1)
+        showSnapshotTimeline(path);
     statusBar()->showMessage(tr("Starting from the process in %1").arg(path), 8000);
     return {};
 }
@@ -698,6 +705,32 @@ void MainWindow::closeSnapshot()
     m_session->clearSnapshot();
     m_closeSnapshotAct->setEnabled(false);
     runScenario();
+}
+
+SnapshotTimelineWindow* MainWindow::showSnapshotTimeline(const QString& path)
+{
+    if (!m_timelineWindow) {
+        m_timelineWindow = new SnapshotTimelineWindow(m_capture, this);
+        m_timelineWindow->setWindowFlag(Qt::Window);
+        connect(m_timelineWindow, &SnapshotTimelineWindow::startFromRequested, this,
+            [this](const snapshot::Snapshot& snap, const QString& label) {
+                m_session->setSnapshot(snap, label);
+                m_closeSnapshotAct->setEnabled(true);
+                runScenario();
+                m_map->fitAll();
+                raise();
+                activateWindow();
+                statusBar()->showMessage(tr("Starting from %1").arg(label), 8000);
+            });
+    }
+    if (!path.isEmpty()) {
+        const QString error = m_timelineWindow->loadFile(path);
+        if (!error.isEmpty())
+            statusBar()->showMessage(error, 8000);
+    }
+    m_timelineWindow->show();
+    m_timelineWindow->raise();
+    return m_timelineWindow;
 }
 
 void MainWindow::setCaptureFunction(CaptureFunction capture)

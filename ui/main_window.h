@@ -36,6 +36,7 @@ class MapleTreeView;
 class NarrationWidget;
 class RecoveryStore;
 class ScenarioEditor;
+class SnapshotTimelineWindow;
 class ScenarioSession;
 class TimelineModel;
 class TraceModel;
@@ -69,6 +70,9 @@ public:
     void closeSnapshot();
     // File → Capture process… is enabled once the app gives a way to capture.
     void setCaptureFunction(CaptureFunction capture);
+    // File → Snapshot timeline: a watch of a live process or a timeline file, its diff events
+    // and summary charts (created on first use). With a path, that file is loaded into it.
+    SnapshotTimelineWindow* showSnapshotTimeline(const QString& path = {});
     bool jumpToOperation(int op); // 0: before the first operation; n: after operation n
     // Lessons → Quiz mode: Step stops before a quiz statement (docs/lessons.md) and asks.
     void setQuizMode(bool on);
@@ -180,6 +184,8 @@ private:
     QAction* m_captureAct = nullptr;
     QAction* m_closeSnapshotAct = nullptr;
     CaptureFunction m_capture;
+    SnapshotTimelineWindow* m_timelineWindow = nullptr;
+    QAction* m_timelineAct = nullptr;
     QAction* m_saveAct = nullptr;
     QAction* m_saveAsAct = nullptr;
     QAction* m_runAct = nullptr;

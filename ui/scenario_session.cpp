@@ -346,7 +346,9 @@ QString ScenarioSession::loadSnapshot(const QString& path)
     if (parsed->empty() || parsed->back().processes.empty())
         return tr("%1 holds no captured process").arg(path);
     // A watch timeline: start from its last capture, as vmalab-cli run --snapshot does.
+    const int entries = static_cast<int>(parsed->size());
     setSnapshot(std::move(parsed->back()), path);
+    m_snapshotEntries = entries;
     return {};
 }
 
@@ -354,6 +356,7 @@ void ScenarioSession::setSnapshot(snapshot::Snapshot snap, const QString& label)
 {
     m_snapshot = std::make_shared<const snapshot::Snapshot>(std::move(snap));
     m_snapshotPath = label;
+    m_snapshotEntries = 1;
 }
 
 void ScenarioSession::clearSnapshot()

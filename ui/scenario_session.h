@@ -79,6 +79,8 @@ public:
     void clearSnapshot();
     bool hasSnapshot() const { return m_snapshot != nullptr; }
     QString snapshotPath() const { return m_snapshotPath; }
+    // How many captures the loaded file held (a watch timeline holds several).
+    int snapshotEntries() const { return m_snapshot ? m_snapshotEntries : 0; }
     // The assumptions the snapshot's World rests on (procfs does not show everything), and
     // those the current position depends on: they meet a VMA that differs from the capture.
     const std::vector<SnapshotAssumption>& assumptions() const { return m_assumptions; }
@@ -153,6 +155,7 @@ private:
     std::optional<Profile> m_runProfile;
     std::shared_ptr<const snapshot::Snapshot> m_snapshot;
     QString m_snapshotPath;
+    int m_snapshotEntries = 0;
     std::vector<SnapshotAssumption> m_assumptions;
 };
 

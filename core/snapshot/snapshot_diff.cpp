@@ -506,6 +506,11 @@ std::string formatDiff(const std::vector<DiffEvent>& events)
     return out;
 }
 
+std::string describeEvent(const DiffEvent& e)
+{
+    return eventLine(e);
+}
+
 std::string diffToJson(const std::vector<DiffEvent>& events)
 {
     using Json = nlohmann::ordered_json;

@@ -62,6 +62,9 @@ std::vector<DiffEvent> diffSnapshots(const Snapshot& a, const Snapshot& b);
 
 // One event a line, grouped under "pid N (name):" headers; "no changes" when empty.
 std::string formatDiff(const std::vector<DiffEvent>& events);
+// One event without its kind and process, as formatDiff prints it.
+std::string describeEvent(const DiffEvent& e);
+
 // {"events": [...]} (docs/snapshots.md).
 std::string diffToJson(const std::vector<DiffEvent>& events);
 

@@ -5,6 +5,7 @@ list(APPEND VMALAB_CORE_SOURCES
     snapshot/snapshot.cpp snapshot/snapshot.h
     snapshot/snapshot_diff.cpp snapshot/snapshot_diff.h
     snapshot/snapshot_format.cpp snapshot/snapshot_format.h
+    snapshot/snapshot_summary.cpp snapshot/snapshot_summary.h
 )
 find_package(nlohmann_json 3 REQUIRED)
 find_package(PkgConfig REQUIRED)
