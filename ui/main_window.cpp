@@ -219,6 +219,8 @@ void MainWindow::buildActions()
         tr("Start the scenario from a captured process (.vsnap): what if its calls ran there"));
     m_captureAct = make(tr("&Capture process…"), {}, tr("Capture a running process and start from it"));
     m_captureAct->setEnabled(false);
+    m_recordAct = make(tr("&Record program…"), {}, tr("Run a program under the recorder and step through what its memory system calls did"));
+    m_recordAct->setEnabled(false);
     m_timelineAct = make(tr("Snapshot &timeline…"), {}, tr("Watch a process over time, or open a watch file: what changed between captures"));
     m_closeSnapshotAct = make(tr("C&lose snapshot"), {}, tr("Start the scenario from its own first state again"));
     m_closeSnapshotAct->setEnabled(false);
@@ -291,6 +293,7 @@ void MainWindow::buildActions()
     });
     connect(m_closeSnapshotAct, &QAction::triggered, this, &MainWindow::closeSnapshot);
     connect(m_timelineAct, &QAction::triggered, this, [this] { showSnapshotTimeline(); });
+    connect(m_recordAct, &QAction::triggered, this, [this] { showRecordDialog(); });
     connect(m_openAct, &QAction::triggered, this, [this] {
         if (!maybeSave())
             return;
@@ -516,6 +519,7 @@ void MainWindow::buildMenus()
     file->addAction(m_openSnapshotAct);
     file->addAction(m_captureAct);
     file->addAction(m_timelineAct);
+    file->addAction(m_recordAct);
     file->addAction(m_closeSnapshotAct);
     file->addSeparator();
     QMenu* exp = file->addMenu(tr("&Export"));
@@ -731,6 +735,24 @@ SnapshotTimelineWindow* MainWindow::showSnapshotTimeline(const QString& path)
     m_timelineWindow->show();
     m_timelineWindow->raise();
     return m_timelineWindow;
+}
+
+void MainWindow::setRecordFunction(RecordFunction record)
+{
+    m_record = std::move(record);
+    m_recordAct->setEnabled(static_cast<bool>(m_record));
+}
+
+RecordDialog* MainWindow::showRecordDialog()
+{
+    auto* dialog = new RecordDialog(m_record, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &RecordDialog::recorded, this, [this](const QString& path) {
+        if (openFile(path))
+            statusBar()->showMessage(tr("Recorded into %1: step through it, or check it with vmalab-cli check-recording").arg(path), 10000);
+    });
+    dialog->show();
+    return dialog;
 }
 
 void MainWindow::setCaptureFunction(CaptureFunction capture)

@@ -4,6 +4,7 @@
 
 #include "core/lesson/quiz.h"
 #include "ui/capture_dialog.h"
+#include "ui/record_dialog.h"
 
 #include <QMainWindow>
 
@@ -37,6 +38,7 @@ class NarrationWidget;
 class RecoveryStore;
 class ScenarioEditor;
 class SnapshotTimelineWindow;
+class RecordDialog;
 class ScenarioSession;
 class TimelineModel;
 class TraceModel;
@@ -73,6 +75,10 @@ public:
     // File → Snapshot timeline: a watch of a live process or a timeline file, its diff events
     // and summary charts (created on first use). With a path, that file is loaded into it.
     SnapshotTimelineWindow* showSnapshotTimeline(const QString& path = {});
+    // File → Record program: the app's recorder; the recording opens here when done.
+    void setRecordFunction(RecordFunction record);
+    // Opens the record dialog (modeless); returns it so that tests can drive it.
+    RecordDialog* showRecordDialog();
     bool jumpToOperation(int op); // 0: before the first operation; n: after operation n
     // Lessons → Quiz mode: Step stops before a quiz statement (docs/lessons.md) and asks.
     void setQuizMode(bool on);
@@ -185,6 +191,8 @@ private:
     QAction* m_closeSnapshotAct = nullptr;
     CaptureFunction m_capture;
     SnapshotTimelineWindow* m_timelineWindow = nullptr;
+    RecordFunction m_record;
+    QAction* m_recordAct = nullptr;
     QAction* m_timelineAct = nullptr;
     QAction* m_saveAct = nullptr;
     QAction* m_saveAsAct = nullptr;
