@@ -30,6 +30,8 @@ struct MachineConfig
     bool guardRegions = true;  // MADV_GUARD_INSTALL exists (6.13+)
     Thp thp = Thp::Madvise;    // /sys/kernel/mm/transparent_hugepage/enabled
     bool thpUseZeroPage = true;
+    bool shmemThpDeny = false;     // shmem_enabled "deny": no shmem THP, not even for MADV_COLLAPSE
+    bool readOnlyThpForFs = false; // CONFIG_READ_ONLY_THP_FOR_FS: THPs in the page cache of regular files
     std::uint64_t readAheadKb = 8192;  // of the filesystem holding open_file files
     bool swap = false;                 // any swap space
     std::uint64_t maxMapCount = 65530; // vm.max_map_count

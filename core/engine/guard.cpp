@@ -158,7 +158,8 @@ std::string collapseRefusal(const OpContext& c, const Vma& v, Addr block)
 std::int64_t madviseCollapse(OpContext& c, Addr vmaStart, Addr start, Addr end)
 {
     const Vma& v = c.mm.vmas.at(vmaStart);
-    VMALAB_ASSERT(v.isAnonymous(), "MADV_COLLAPSE of file memory is not modelled");
+    if (!v.isAnonymous())
+        return madviseCollapseFile(c, vmaStart, start, end);
     // thp_vma_allowable_order() with forced collapse: sysfs "enabled" is ignored, VM_NOHUGEPAGE
     // is not, and the VMA must be able to hold one aligned 2 MiB block.
     const Addr lastBlock = (v.vm_end - std::min<Addr>(v.vm_end, pmdSize)) & ~(pmdSize - 1);

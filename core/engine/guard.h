@@ -28,8 +28,15 @@ namespace vmalab {
 // madvise_collapse() (mm/khugepaged.c) on [start, end) of one private anonymous VMA: every
 // aligned 2 MiB block wholly inside the range is collapsed into a THP when it holds a writable
 // present anonymous page and no guard marker; blocks that fail do not stop the others. 0 when
-// every block succeeded (an existing THP counts), else -EINVAL. File and shmem VMAs are not
-// modelled (the caller refuses them first, see madviseNotModelled()).
+// every block succeeded (an existing THP counts), else -EINVAL. File and shmem VMAs go to
+// madviseCollapseFile().
 std::int64_t madviseCollapse(OpContext& c, Addr vmaStart, Addr start, Addr end);
+
+// MADV_COLLAPSE of a file or shmem VMA (collapse_file.cpp): per aligned block with a page in
+// the page cache, the file gets one THP (holes filled, past EOF too), the old pages leave
+// every mapping, and the calling VMA maps it with a PMD unless a guard marker, a private
+// copy or uffd-wp stops it. Regular files need CONFIG_READ_ONLY_THP_FOR_FS (not modelled when
+// set: the caller refuses first, see madviseNotModelled()).
+std::int64_t madviseCollapseFile(OpContext& c, Addr vmaStart, Addr start, Addr end);
 
 } // namespace vmalab

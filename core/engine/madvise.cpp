@@ -1,6 +1,7 @@
 #include "core/assert.h"
 #include "core/engine/abi.h"
 #include "core/engine/fault.h"
+#include "core/engine/file_pages.h"
 #include "core/engine/guard.h"
 #include "core/engine/ops.h"
 #include "core/engine/page_table.h"
@@ -227,22 +228,8 @@ std::uint64_t swapOut(OpContext& c, Addr start, Addr end)
 // mapping of them (private COW copies stay).
 void punchHole(OpContext& c, FileId fileId, PageOff from, PageOff to)
 {
-    File* f = c.world.file(fileId);
-    f->pageCache.erase(from, to);
-    for (Mm& mm : c.world.procs) {
-        for (const auto& vmaEntry : mm.vmas) {
-            const Vma& v = vmaEntry.second; // clang-14 lambdas cannot capture bindings
-            if (v.vm_file != fileId)
-                continue;
-            const PageOff lo = std::max(from, v.vm_pgoff), hi = std::min(to, v.vm_pgoff + v.pages());
-            for (PageOff i = lo; i < hi; ++i) {
-                const Addr a = v.vm_start + ((i - v.vm_pgoff) << pageShift);
-                const Pte* p = ptAt(mm, a);
-                if (p && p->state == PageState::Present && p->kind == Pte::Kind::File)
-                    clearPtes(mm, a, a + pageSize);
-            }
-        }
-    }
+    c.world.file(fileId)->pageCache.erase(from, to);
+    unmapFilePages(c.world, fileId, from, to);
 }
 
 // Page-table advice on [start, end) of the VMA at vmaStart. 0 or -errno.
@@ -398,17 +385,19 @@ bool madviseModelled(std::int64_t advice)
     return advice != MADV_HWPOISON && advice != MADV_SOFT_OFFLINE;
 }
 
-std::string madviseNotModelled(const Mm& mm, Addr start, std::uint64_t len, std::int64_t advice)
+std::string madviseNotModelled(const World& world, const Mm& mm, Addr start, std::uint64_t len, std::int64_t advice)
 {
     if (!madviseModelled(advice))
         return "madvise advice " + std::to_string(advice) + " is not modelled yet by this version of vmalab";
-    if (advice != MADV_COLLAPSE || (start & (pageSize - 1)))
+    // Regular files' THPs (CONFIG_READ_ONLY_THP_FOR_FS) are not modelled; without the option
+    // such a collapse fails, which is modelled.
+    if (advice != MADV_COLLAPSE || (start & (pageSize - 1)) || !world.profile().machine.readOnlyThpForFs)
         return {};
-    // File and shmem collapse (collapse_file(), retract_page_tables()) need file THPs.
     const Addr end = start + pageAlignUp(len);
     for (const Vma* v = mm.findVma(start); v && v->vm_start < end && end > start; v = mm.nextOf(*v))
-        if (!v->isAnonymous())
-            return "MADV_COLLAPSE of file or shmem memory is not modelled yet by this version of vmalab";
+        if (!v->isAnonymous() && world.file(v->vm_file)->kind == File::Kind::Regular)
+            return "MADV_COLLAPSE of a regular file with CONFIG_READ_ONLY_THP_FOR_FS is not modelled yet by this "
+                   "version of vmalab";
     return {};
 }
 

@@ -94,8 +94,8 @@ scenario::CallResult executeCall(OpContext& c, const std::string& name, const st
         ret = doMprotect(c, u(0), u(1), n(2));
     else if (name == "mremap")
         ret = doMremap(c, u(0), u(1), u(2), n(3), u(4));
-    else if (name == "madvise" && !madviseNotModelled(c.mm, u(0), u(1), n(2)).empty())
-        return { 0, madviseNotModelled(c.mm, u(0), u(1), n(2)) };
+    else if (name == "madvise" && !madviseNotModelled(c.world, c.mm, u(0), u(1), n(2)).empty())
+        return { 0, madviseNotModelled(c.world, c.mm, u(0), u(1), n(2)) };
     else if (name == "madvise")
         ret = doMadvise(c, u(0), u(1), n(2));
     else if (name == "mlock")

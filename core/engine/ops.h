@@ -24,12 +24,12 @@ std::int64_t doClose(OpContext& c, std::int64_t fd);
 std::int64_t doMremap(OpContext& c, Addr addr, std::uint64_t oldLen, std::uint64_t newLen, std::int64_t flags,
                       Addr newAddr);
 // madvise(2) for the flag advice and the page-table advice the model implements; callers
-// first ask madviseNotModelled() (the hwpoison advice and file collapse are not modelled).
+// first ask madviseNotModelled() (the hwpoison advice and some file collapses are not modelled).
 std::int64_t doMadvise(OpContext& c, Addr start, std::uint64_t len, std::int64_t advice);
 bool madviseModelled(std::int64_t advice);
 // Why the model cannot run this madvise call ("" when it can): the advice is not modelled, or
-// MADV_COLLAPSE reaches a file or shmem VMA.
-std::string madviseNotModelled(const Mm& mm, Addr start, std::uint64_t len, std::int64_t advice);
+// MADV_COLLAPSE reaches a regular file on a kernel with CONFIG_READ_ONLY_THP_FOR_FS.
+std::string madviseNotModelled(const World& world, const Mm& mm, Addr start, std::uint64_t len, std::int64_t advice);
 // mlock(2) (hasFlags false) and mlock2(2); munlock(2).
 std::int64_t doMlock(OpContext& c, Addr start, std::uint64_t len, std::int64_t flags, bool hasFlags);
 std::int64_t doMunlock(OpContext& c, Addr start, std::uint64_t len);

@@ -4,6 +4,7 @@ list(APPEND VMALAB_CORE_SOURCES
     engine/fault.cpp engine/fault.h
     engine/guard.cpp engine/guard.h
     engine/history.cpp engine/history.h
+    engine/collapse_file.cpp engine/file_pages.h
     engine/files.cpp
     engine/fork.cpp engine/fork.h
     engine/layout.cpp engine/layout.h

@@ -121,6 +121,7 @@ void readKernelConfig(MachineConfig& m, std::vector<std::string>* notes)
     flag("CONFIG_USERFAULTFD", m.userfaultfd);
     flag("CONFIG_PT_RECLAIM", m.ptReclaim);
     flag("CONFIG_KSM", m.ksm);
+    flag("CONFIG_READ_ONLY_THP_FOR_FS", m.readOnlyThpForFs);
 }
 
 void readThp(MachineConfig& m, std::vector<std::string>* notes)
@@ -137,6 +138,12 @@ void readThp(MachineConfig& m, std::vector<std::string>* notes)
         m.thpUseZeroPage = *zero == "1";
     else
         note(notes, "cannot read " + dir + "use_zero_page; assuming 1");
+    // The selected value is the bracketed word: "always within_size advise [never] deny force".
+    auto shmem = readFirstLine(dir + "shmem_enabled");
+    if (shmem)
+        m.shmemThpDeny = shmem->find("[deny]") != std::string::npos;
+    else
+        note(notes, "cannot read " + dir + "shmem_enabled; assuming shmem THPs are not denied");
 }
 
 // open_file files live in $TMPDIR; its filesystem decides read-around (fault-around of

@@ -309,13 +309,95 @@ TEST(Collapse, FailedBlockDoesNotStopTheNext)
     EXPECT_EQ(presentPages(f, 512, 520), 0u);
 }
 
-TEST(Collapse, FileMemoryIsNotModelled)
+// ---- MADV_COLLAPSE of shmem and files (collapse_file(); outcomes measured on 6.18.44, see
+// docs/kernel-findings.md).
+
+std::size_t pagesIn(EngineFixture& f, std::uint64_t from, std::uint64_t pages, PageState state, Pte::Kind kind)
+{
+    std::size_t n = 0;
+    for (std::uint64_t i = from; i < from + pages; ++i) {
+        const Pte* p = ptAt(f.mm(), EngineFixture::at(i));
+        n += p && p->state == state && (state != PageState::Present || p->kind == kind);
+    }
+    return n;
+}
+
+TEST(CollapseFile, ShmemBlockWithOneCachedPageBecomesOnePmd)
 {
     EngineFixture f;
-    runSetup(f, "memfd 8;map 0 4 rw file 3 0;map 8 4 rw");
-    EXPECT_NE(madviseNotModelled(f.mm(), EngineFixture::at(0), 4 * pageSize, 25), "");
-    EXPECT_EQ(madviseNotModelled(f.mm(), EngineFixture::at(8), 4 * pageSize, 25), "");
-    EXPECT_EQ(madviseNotModelled(f.mm(), EngineFixture::at(0), 4 * pageSize, 102), "");
+    runSetup(f, "memfd 1024;map 0 512 rw file 3 0");
+    EXPECT_EQ(runCommand(f, "madv 0 512 25"), -EINVAL) << "nothing of the block is in the page cache";
+    EXPECT_EQ(presentPages(f, 0, 512), 0u);
+    runSetup(f, "read 7 1");
+    EXPECT_EQ(runCommand(f, "madv 0 512 25"), 0);
+    EXPECT_EQ(pagesIn(f, 0, 512, PageState::Present, Pte::Kind::File), 512u);
+    const File& file = *f.world.file(f.mm().vmaAt(EngineFixture::at(0))->vm_file);
+    EXPECT_TRUE(file.pageCache.find(0) && file.pageCache.find(511)) << "the holes were filled";
+}
+
+TEST(CollapseFile, OtherMappingsLoseTheOldPagesNotTheirMarkersOrCopies)
+{
+    EngineFixture f;
+    runSetup(f, "memfd 1024;map 0 512 rw file 3 0;map 1024 512 rw pfile 3 0;map 2048 512 rw file 3 0");
+    runSetup(f, "write 0 2;madv 4 1 102;read 1024 1;write 1025 1");
+    EXPECT_EQ(runCommand(f, "madv 2048 512 25"), 0);
+    EXPECT_EQ(pagesIn(f, 2048, 512, PageState::Present, Pte::Kind::File), 512u);
+    EXPECT_EQ(presentPages(f, 0, 512), 0u) << "the shared mapping's small pages were replaced";
+    EXPECT_EQ(pagesIn(f, 4, 1, PageState::Guard, Pte::Kind::Marker), 1u) << "its guard marker stays";
+    EXPECT_EQ(pagesIn(f, 1024, 1, PageState::Present, Pte::Kind::File), 0u) << "the private mapping's file page too";
+    EXPECT_EQ(pagesIn(f, 1025, 1, PageState::Present, Pte::Kind::Anon), 1u) << "its private copy stays";
+}
+
+TEST(CollapseFile, GuardMarkerInTheBlockFailsAfterTheFileCollapsed)
+{
+    EngineFixture f;
+    runSetup(f, "memfd 1024;map 0 512 rw file 3 0;write 0 2;madv 8 1 102");
+    EXPECT_EQ(runCommand(f, "madv 0 512 25"), -EINVAL);
+    EXPECT_EQ(presentPages(f, 0, 512), 0u) << "the old pages were unmapped, and no PMD maps the new one";
+    EXPECT_EQ(pagesIn(f, 8, 1, PageState::Guard, Pte::Kind::Marker), 1u);
+    runSetup(f, "madv 8 1 103");
+    EXPECT_EQ(runCommand(f, "madv 0 512 25"), 0) << "once the marker is gone the THP maps, VM_MAYBE_GUARD or not";
+    EXPECT_EQ(presentPages(f, 0, 512), 512u);
+}
+
+TEST(CollapseFile, PrivateCopyInTheBlockFails)
+{
+    EngineFixture f;
+    runSetup(f, "memfd 1024;map 0 512 rw pfile 3 0;write 0 1;read 1 1");
+    EXPECT_EQ(runCommand(f, "madv 0 512 25"), -EINVAL);
+    EXPECT_EQ(pagesIn(f, 0, 1, PageState::Present, Pte::Kind::Anon), 1u);
+    EXPECT_EQ(presentPages(f, 1, 511), 0u);
+    EngineFixture g;
+    runSetup(g, "memfd 1024;map 0 512 rw pfile 3 0;read 1 1");
+    EXPECT_EQ(runCommand(g, "madv 0 512 25"), 0) << "a private mapping with page-cache pages only collapses";
+    EXPECT_EQ(pagesIn(g, 0, 512, PageState::Present, Pte::Kind::File), 512u);
+}
+
+TEST(CollapseFile, RefusedVmas)
+{
+    EngineFixture f;
+    runSetup(f, "memfd 2048;map 0 512 rw file 3 256;write 0 1");
+    EXPECT_EQ(runCommand(f, "madv 0 512 25"), -EINVAL) << "pgoff 1 MiB: no PMD can map the file's THPs here";
+    runSetup(f, "map 1024 512 rw file 3 0;write 1024 1;madv 1024 512 15");
+    EXPECT_EQ(runCommand(f, "madv 1024 512 25"), -EINVAL) << "MADV_NOHUGEPAGE";
+    EngineFixture g;
+    const std::int64_t fd = g.regularFile(1024);
+    g.mmap(0, 512, EngineFixture::rw, abi::MAP_SHARED | abi::MAP_FIXED, fd, 0);
+    runSetup(g, "write 0 1");
+    EXPECT_EQ(runCommand(g, "madv 0 512 25"), -EINVAL) << "no CONFIG_READ_ONLY_THP_FOR_FS";
+    EXPECT_EQ(madviseNotModelled(g.world, g.mm(), EngineFixture::at(0), 512 * pageSize, 25), "");
+    EXPECT_EQ(presentPages(g, 0, 512), 1u);
+}
+
+TEST(CollapseFile, PagesPastTheEndOfFileBecomeReadable)
+{
+    EngineFixture f;
+    runSetup(f, "memfd 256;map 0 512 rw file 3 0");
+    EXPECT_EQ(runCommand(f, "read 300 1"), SIGBUS) << "past EOF before the collapse";
+    runSetup(f, "write 0 1");
+    EXPECT_EQ(runCommand(f, "madv 0 512 25"), 0);
+    EXPECT_EQ(presentPages(f, 0, 512), 512u);
+    EXPECT_EQ(runCommand(f, "read 300 1"), 0) << "mapped by the PMD: no SIGBUS";
 }
 
 } // namespace
