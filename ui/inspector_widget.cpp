@@ -51,6 +51,21 @@ InspectorWidget::InspectorWidget(QWidget* parent)
     clear();
 }
 
+QStringList assumptionsFor(const std::vector<SnapshotAssumption>& assumptions, std::int64_t pid, const Vma& v)
+{
+    QStringList out;
+    for (const SnapshotAssumption& a : assumptions) {
+        if (a.pid != pid)
+            continue;
+        bool applies = a.ranges.empty();
+        for (const auto& [s, e] : a.ranges)
+            applies = applies || (s < v.vm_end && v.vm_start < e);
+        if (applies)
+            out << QString::fromStdString(a.text).toHtmlEscaped();
+    }
+    return out;
+}
+
 void InspectorWidget::clear()
 {
     m_summary->setText(tr("<i>Select a VMA on the map or in the table.</i>"));
@@ -62,7 +77,8 @@ QString InspectorWidget::summaryText() const
     return m_summary->text();
 }
 
-void InspectorWidget::setVma(const World& world, int proc, VmaId id, const QString& processName)
+void InspectorWidget::setVma(const World& world, int proc, VmaId id, const QString& processName,
+    const std::vector<SnapshotAssumption>& assumptions)
 {
     if (proc < 0 || proc >= static_cast<int>(world.procs.size())) {
         clear();
@@ -110,6 +126,11 @@ void InspectorWidget::setVma(const World& world, int proc, VmaId id, const QStri
     row(tr("anon_vma"), anon);
     row(tr("uffd ctx"), v.uffd_ctx == noUffdCtx ? tr("none") : QStringLiteral("#%1").arg(v.uffd_ctx));
     row(tr("anon name"), v.anon_name.empty() ? tr("none") : QString::fromStdString(v.anon_name).toHtmlEscaped());
+    const QStringList assumed = assumptionsFor(assumptions, mm.pid, v);
+    if (!assumed.isEmpty())
+        row(tr("assumed"),
+            QStringLiteral("<span style='color:#b35900'>%1</span><ul style='margin:0'><li>%2</li></ul>")
+                .arg(tr("procfs does not show this; vmalab assumed:"), assumed.join(QStringLiteral("</li><li>"))));
     m_summary->setText(
         QStringLiteral("<div style='font-size:large'><span style='background:%1;color:%2'>&nbsp;%3&nbsp;</span> "
                        "<b>VMA #%4</b> %5</div><table>%6</table>")

@@ -989,7 +989,7 @@ void MainWindow::selectVma(int proc, VmaId id, bool centre)
     if (proc < 0)
         m_inspector->clear();
     else
-        m_inspector->setVma(m_session->world(), proc, id, who);
+        m_inspector->setVma(m_session->world(), proc, id, who, m_session->assumptions());
     updatePageTables();
     m_syncing = true;
     const int row = m_vmaModel->rowOf(proc, id);

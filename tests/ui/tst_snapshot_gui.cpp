@@ -3,6 +3,7 @@
 #include "core/snapshot/snapshot_format.h"
 #include "ui/address_space_view.h"
 #include "ui/capture_dialog.h"
+#include "ui/inspector_widget.h"
 #include "ui/main_window.h"
 #include "ui/narration_widget.h"
 #include "ui/scenario_session.h"
@@ -17,6 +18,8 @@ using namespace vmalab;
 using namespace vmalab::ui;
 
 namespace {
+
+constexpr Addr page_size_for_test = 4096;
 
 const QString fixture = QStringLiteral(VMALAB_SOURCE_DIR "/tests/snapshot/corpus/fuzz_snapshot_format/sleep.vsnap");
 
@@ -133,6 +136,34 @@ private Q_SLOTS:
         w.closeSnapshot();
         QVERIFY(!w.session()->hasSnapshot());
         QVERIFY(!w.findChild<NarrationWidget*>()->narration().contains(QStringLiteral("assumption")));
+    }
+
+    void inspectorMarksWhatWasAssumed()
+    {
+        const snapshot::Snapshot snap = loadFixture();
+        const Addr heap = heapStart(snap);
+        QTemporaryDir dir;
+        MainWindow w(dir.path());
+        w.session()->setReferenceMachine(true);
+        w.openText(whatIf(heap), QStringLiteral("whatif.vlab"));
+        QCOMPARE(w.openSnapshot(fixture), QString());
+        auto* inspector = w.findChild<InspectorWidget*>();
+        QVERIFY(inspector);
+        const Mm& mm = w.session()->world().procs.at(0);
+        const Vma* heapVma = mm.vmaAt(heap + page_size_for_test);
+        QVERIFY(heapVma);
+        w.selectVma(0, heapVma->id);
+        QVERIFY2(inspector->summaryText().contains(QStringLiteral("vmalab assumed")), qPrintable(inspector->summaryText()));
+        // Each listed assumption is one the snapshot made for this process.
+        const QStringList listed = assumptionsFor(w.session()->assumptions(), mm.pid, *heapVma);
+        QVERIFY(!listed.isEmpty());
+        for (const QString& a : listed)
+            QVERIFY(inspector->summaryText().contains(a));
+        // A scenario without a snapshot assumes nothing.
+        w.closeSnapshot();
+        const Mm& own = w.session()->world().procs.at(0);
+        w.selectVma(0, own.vmas.begin()->second.id);
+        QVERIFY(!inspector->summaryText().contains(QStringLiteral("vmalab assumed")));
     }
 
     void listsOwnProcess()
