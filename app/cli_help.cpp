@@ -69,6 +69,22 @@ Program buildProgram()
             { { "--machine", "host|reference",
                 "Model this machine's configuration (host, the default) or the documented reference machine; "
                 "reference needs built-in profiles." } } },
+        { "record", "-- PROG ARGS...", "record a real program's memory calls as a scenario",
+            "Runs PROG under ptrace (or attaches to --pid PID, or imports --from-strace LOG) and writes its "
+            "memory-related system calls, with the results the kernel gave and the page states seen around them, "
+            "as a scenario, with snapshots of the start and of every process at its exit beside it "
+            "(docs/recording.md). Ctrl-C detaches from an attached process and keeps what was recorded.",
+            { { "-o", "FILE.vlab", "The scenario to write (default PROG.vlab); snapshots go beside it." },
+                { "--pid", "PID", "Attach to a running process instead of starting one." },
+                { "--from-strace", "LOG", "Import `strace -f -e trace=memory,process` output (no page states)." },
+                { "--no-pages", "", "Do not sample page states (no observe lines)." } } },
+        { "check-recording", "FILE.vlab", "compare a recording's run on the model with the program's real end state",
+            "Runs the recording on the model (profile host, or the file's `profile`) from its start snapshot and "
+            "compares every process's final VMAs (range, perms, offset, device and inode, name, VmFlags) and the "
+            "page states the recording observed with its recorded_end snapshot. Prints per process the VMAs in the "
+            "kernel, in the model and exactly right, the differences by kind, the divergences of recorded results "
+            "and the calls not modelled (docs/recording.md). Exit status 0 when all match, 1 when they differ.",
+            { { "--json", "", "Print the comparison as one JSON document." }, { "--limit", "NAME=VALUE", kLimitHelp } } },
         { "profiles", "", "list the kernel behaviour profiles", "", {} },
     };
     p.globalOptions = {

@@ -6,6 +6,7 @@
 #include "core/engine/snapshot_world.h"
 #include "core/engine/trace.h"
 #include "core/host/capture.h"
+#include "core/host/record_cli.h"
 #include "core/host/differential.h"
 #include "core/host/probe.h"
 #include "core/host/profile_match.h"
@@ -14,6 +15,8 @@
 #include "core/report/check.h"
 #include "core/report/emit.h"
 #include "core/scenario/interpreter.h"
+#include "core/report/recording_check.h"
+#include "core/scenario/recording_files.h"
 #include "core/snapshot/snapshot_diff.h"
 #include "core/snapshot/snapshot_format.h"
 
@@ -485,9 +488,59 @@ int cmdRun(const Args& a)
     return run.outcome.exitStatus;
 }
 
+// A recording runs on the model only: the kernel cannot be put back into its start state.
+void refuseRecordingOrExit(const scenario::Scenario& s, const char* command)
+{
+    if (!scenario::startFromPath(s))
+        return;
+    std::fprintf(stderr, "%s: error: %s cannot run a recording (it starts from a snapshot with start_from); "
+                 "compare it with its recorded end state with 'vmalab-cli check-recording %s'\n",
+                 s.file.c_str(), command, s.file.c_str());
+    std::exit(2);
+}
+
+// check-recording FILE [--json] [--limit N=V]: docs/recording.md.
+int cmdCheckRecording(int argc, char** argv)
+{
+    std::string file;
+    bool json = false;
+    for (int i = 2; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--help" || arg == "-h") {
+            std::fputs(cli::commandHelp(*cli::findCommand("check-recording")).c_str(), stdout);
+            return 0;
+        }
+        if (arg == "--json")
+            json = true;
+        else if (arg == "--limit" && i + 1 < argc)
+            applyLimits(argv[++i]);
+        else if (!arg.empty() && arg[0] == '-')
+            usageError("unknown option " + arg);
+        else if (file.empty())
+            file = arg;
+        else
+            usageError("check-recording takes one recording");
+    }
+    const scenario::Scenario s = loadOrExit(file);
+    const Profile profile = profileOrExit(scenario::scenarioProfile(s).value_or("host"));
+    const host::ModelRun run = host::runOnModel(s, profile);
+    if (run.outcome.exitStatus == 2 || !run.outcome.ran) {
+        reportOutcome(run.outcome, file);
+        return 2;
+    }
+    const report::RecordingCheck r = report::checkRecording(s, readWholeFile(file).value_or(""), run.outcome);
+    for (const Diagnostic& d : r.errors)
+        std::fprintf(stderr, "%s\n", d.format().c_str());
+    if (r.exitStatus == 2)
+        return 2;
+    std::fputs(json ? report::recordingCheckJson(r).c_str() : report::formatRecordingCheck(r).c_str(), stdout);
+    return r.exitStatus;
+}
+
 int cmdReplay(const Args& a)
 {
     const scenario::Scenario s = loadOrExit(a.file);
+    refuseRecordingOrExit(s, "replay");
     const report::EmitOptions opts = emitOptions(a, false);
     const scenario::RunOutcome o = host::runOnKernel(s);
     if (o.ran && opts.kinds)
@@ -499,6 +552,7 @@ int cmdReplay(const Args& a)
 int cmdCheck(const Args& a)
 {
     const scenario::Scenario s = loadOrExit(a.file);
+    refuseRecordingOrExit(s, "check");
     if (auto named = scenario::scenarioProfile(s))
         std::fprintf(stderr, "note: check models the running kernel: profile \"%s\" in %s is ignored\n", named->c_str(),
                      a.file.c_str());
@@ -591,6 +645,12 @@ int main(int argc, char** argv)
         return cmdSnapshot(argc, argv);
     if (argc > 1 && std::strcmp(argv[1], "diff") == 0)
         return cmdDiff(argc, argv);
+    if (argc > 1 && std::strcmp(argv[1], "record") == 0) {
+        const cli::Command* c = cli::findCommand("record");
+        return host::recordCommandLine(argc, argv, (c ? cli::commandHelp(*c) : cli::usageText()).c_str());
+    }
+    if (argc > 1 && std::strcmp(argv[1], "check-recording") == 0)
+        return cmdCheckRecording(argc, argv);
     if (argc > 1 && std::strcmp(argv[1], "diff-profiles") == 0)
         return cmdDiffProfiles(argc, argv);
     const Args a = parseArgs(argc, argv);

@@ -2,6 +2,7 @@
 // --screenshot renders it to a PNG and exits (used by tests and the docs).
 #include "app/cli_help.h"
 #include "core/host/capture.h"
+#include "core/host/record.h"
 #include "ui/address_space_view.h"
 #include "ui/compare_window.h"
 #include "ui/main_window.h"
@@ -17,6 +18,19 @@
 
 #include <cstdio>
 #include <cstring>
+
+namespace {
+
+// readHostInfo() runs the probe's experiments: once per session, not once per capture (a
+// watch captures every second) or recording. Captures and recordings run on worker threads;
+// a function-local static is initialised once, thread-safely.
+const vmalab::snapshot::HostInfo& hostInfoOnce()
+{
+    static const vmalab::snapshot::HostInfo host = vmalab::host::readHostInfo();
+    return host;
+}
+
+} // namespace
 
 int main(int argc, char** argv)
 {
@@ -85,13 +99,26 @@ int main(int argc, char** argv)
     const bool screenshot = cli.isSet(shot) || exporting;
     vmalab::ui::MainWindow window;
     // The one place that reads another process's maps: the library only calls this.
-    // readHostInfo() runs the probe's experiments: once per session, not once per capture (a
-    // watch captures every second). Captures may run on a worker thread.
     window.setCaptureFunction([](std::int64_t pid, bool freeze) {
-        static const vmalab::snapshot::HostInfo host = vmalab::host::readHostInfo();
         vmalab::host::CaptureOptions options;
         options.freeze = freeze;
-        return vmalab::host::captureSnapshot(static_cast<pid_t>(pid), options, host);
+        return vmalab::host::captureSnapshot(static_cast<pid_t>(pid), options, hostInfoOnce());
+    });
+    // The one place that traces a program: the record dialog runs this on a worker thread.
+    window.setRecordFunction([](const vmalab::ui::RecordRequest& r) -> vmalab::Result<QString> {
+        vmalab::host::RecordOptions options;
+        options.workingDirectory = r.workingDirectory.toStdString();
+        options.stem = QFileInfo(r.scenarioPath).completeBaseName().toStdString();
+        std::vector<std::string> command;
+        for (const QString& a : r.argv)
+            command.push_back(a.toStdString());
+        auto session = vmalab::host::recordCommand(command, hostInfoOnce(), options);
+        if (!session)
+            return session.error();
+        auto files = vmalab::host::writeRecordingFiles(*session, r.scenarioPath.toStdString());
+        if (!files)
+            return files.error();
+        return r.scenarioPath;
     });
     if (cli.isSet(profile))
         window.setProfile(cli.value(profile));

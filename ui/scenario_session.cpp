@@ -4,6 +4,7 @@
 #include "core/host/runner.h"
 #include "core/scenario/interpreter.h"
 #include "core/scenario/parser.h"
+#include "core/scenario/recording_files.h"
 #include "core/snapshot/snapshot_format.h"
 #include "core/vm_flags.h"
 
@@ -70,6 +71,22 @@ bool ScenarioSession::run(const QString& text, const QString& fileName)
     auto parsed = scenario::parseScenario(bytes, fileName.toStdString());
     if (!parsed) {
         m_diagnostics = parsed.error();
+        Q_EMIT ran();
+        return false;
+    }
+    // A recording starts from snapshot files beside it (docs/recording.md).
+    Diagnostics missing = scenario::loadRecordingFiles(*parsed, m_baseDirectory.toStdString(),
+        [](const std::string& path, std::string* error) -> std::optional<std::string> {
+            QFile f(QString::fromStdString(path));
+            if (!f.open(QIODevice::ReadOnly)) {
+                *error = f.errorString().toStdString();
+                return std::nullopt;
+            }
+            const QByteArray b = f.readAll();
+            return std::string(b.constData(), static_cast<std::size_t>(b.size()));
+        });
+    if (!missing.empty()) {
+        m_diagnostics = std::move(missing);
         Q_EMIT ran();
         return false;
     }

@@ -79,6 +79,10 @@ public:
     void clearSnapshot();
     bool hasSnapshot() const { return m_snapshot != nullptr; }
     QString snapshotPath() const { return m_snapshotPath; }
+    // Where relative file names in the scenario (a recording's snapshots) are looked up: the
+    // scenario file's directory; "" = the current directory.
+    void setBaseDirectory(const QString& dir) { m_baseDirectory = dir; }
+    QString baseDirectory() const { return m_baseDirectory; }
     // How many captures the loaded file held (a watch timeline holds several).
     int snapshotEntries() const { return m_snapshot ? m_snapshotEntries : 0; }
     // The assumptions the snapshot's World rests on (procfs does not show everything), and
@@ -156,6 +160,7 @@ private:
     std::shared_ptr<const snapshot::Snapshot> m_snapshot;
     QString m_snapshotPath;
     int m_snapshotEntries = 0;
+    QString m_baseDirectory;
     std::vector<SnapshotAssumption> m_assumptions;
 };
 

@@ -142,6 +142,7 @@ std::int64_t doFork(World& world, std::size_t parentIndex, std::size_t childInde
     child.brk = parent.brk;
     child.start_stack = parent.start_stack;
     child.fds = parent.fds; // dup_fd(): the child's table refers to the same open files
+    child.fdAccess = parent.fdAccess;
     child.uffdFds = parent.uffdFds;
     for (const auto& [fd, ctx] : child.uffdFds)
         ++world.uffds.at(ctx).fdRefs;

@@ -11,17 +11,15 @@ namespace vmalab {
 
 using namespace abi;
 
-namespace {
-
-constexpr Addr stackGuardGap = 256 * pageSize;
-
-// vm_start_gap(): a VM_GROWSDOWN VMA keeps stack_guard_gap free below it.
-Addr startGap(const Vma& v)
+Addr vmStartGap(const Vma& v)
 {
+    constexpr Addr stackGuardGap = 256 * pageSize;
     if (!(v.vm_flags & VM_GROWSDOWN))
         return v.vm_start;
     return v.vm_start > stackGuardGap ? v.vm_start - stackGuardGap : 0;
 }
+
+namespace {
 
 // unmapped_area_topdown(): the highest free gap of `length` below highLimit; the range is
 // placed at the top of that gap. 0 when nothing fits.
@@ -34,7 +32,7 @@ Addr searchTopDown(const Mm& mm, std::uint64_t length, Addr lowLimit, Addr highL
     for (;;) {
         const Vma* below = it == mm.vmas.begin() ? nullptr : &std::prev(it)->second;
         Addr lo = std::max(below ? below->vm_end : 0, lowLimit);
-        Addr hi = std::min(above ? startGap(*above) : mm.task_size, highLimit);
+        Addr hi = std::min(above ? vmStartGap(*above) : mm.task_size, highLimit);
         if (hi > lo && hi - lo >= length)
             return hi - length;
         if (!below || below->vm_end <= lowLimit)
@@ -53,7 +51,7 @@ Addr searchBottomUp(const Mm& mm, std::uint64_t length, Addr lowLimit)
             const Vma& prev = std::prev(it)->second;
             lo = std::max(lo, prev.vm_end);
         }
-        const Addr hi = it == mm.vmas.end() ? mm.task_size : startGap(it->second);
+        const Addr hi = it == mm.vmas.end() ? mm.task_size : vmStartGap(it->second);
         if (hi > lo && hi - lo >= length)
             return lo;
         if (it == mm.vmas.end())
@@ -78,7 +76,7 @@ Placement findPlace(const OpContext& c, Addr hint, std::uint64_t len, PageOff pg
         hint = pageAlignUp(hint);
         const Vma* next = mm.findVma(hint);
         const Vma* prev = mm.lastBefore(hint);
-        if (mm.task_size - len >= hint && hint >= c.profile().machine.mmapMinAddr && (!next || hint + len <= startGap(*next))
+        if (mm.task_size - len >= hint && hint >= c.profile().machine.mmapMinAddr && (!next || hint + len <= vmStartGap(*next))
             && (!prev || hint >= prev->vm_end))
             return { static_cast<std::int64_t>(hint), "the hint's range is free" };
     }
@@ -97,6 +95,16 @@ Placement findPlace(const OpContext& c, Addr hint, std::uint64_t len, PageOff pg
         return { static_cast<std::int64_t>(ret), "nothing fits below mmap_base: bottom-up search from TASK_UNMAPPED_BASE" };
     return { -ENOMEM, "no gap of that size anywhere" };
 }
+
+} // namespace
+
+bool recordedRangeFree(const Mm& mm, Addr recorded, std::uint64_t len)
+{
+    return recorded != 0 && (recorded & (pageSize - 1)) == 0 && recorded <= mm.task_size && len <= mm.task_size - recorded
+        && !mm.anyVmaIn(recorded, recorded + len);
+}
+
+namespace {
 
 VmFlags protToVmFlags(std::int64_t prot)
 {
@@ -123,7 +131,7 @@ bool enoughMemory(const OpContext& c, std::uint64_t pages)
 } // namespace
 
 std::int64_t doMmap(OpContext& c, Addr addr, std::uint64_t len, std::int64_t prot, std::int64_t flags,
-                    std::int64_t fd, std::int64_t off)
+                    std::int64_t fd, std::int64_t off, Addr recorded)
 {
     c.trace.holding(Lock::MmapWrite);
     if (off & (pageSize - 1))
@@ -173,7 +181,12 @@ std::int64_t doMmap(OpContext& c, Addr addr, std::uint64_t len, std::int64_t pro
         const bool anonThp = !file && !(flags & MAP_SHARED) && addr == 0 && (len % pmdSize) == 0;
         const bool fileThp = file && file->kind == File::Kind::Regular && !c.profile().machine.tmpIsTmpfs
             && len >= pmdSize;
-        const Placement place = findPlace(c, addr, len, file ? pgoff : 0, anonThp || fileThp);
+        Placement place;
+        if (recordedRangeFree(c.mm, recorded, len))
+            place = { static_cast<std::int64_t>(recorded),
+                      "the recording says the kernel placed it here, and that range is free in the model" };
+        else
+            place = findPlace(c, addr, len, file ? pgoff : 0, anonThp || fileThp);
         if (place.addr < 0)
             return refuseCall(c, "vm_unmapped_area", place.addr, place.how + ": -ENOMEM");
         c.trace.step("get_unmapped_area", "places the mapping at " + hexAddr(place.addr), place.how);
@@ -205,13 +218,25 @@ std::int64_t doMmap(OpContext& c, Addr addr, std::uint64_t len, std::int64_t pro
         if (type == MAP_SHARED) {
             flags &= LEGACY_MAP_MASK;
         }
+        // The open mode: open_mapped() handles may be read-only or write-only (others are O_RDWR).
+        const auto mode = c.mm.fdAccess.find(static_cast<int>(fd));
+        const bool canWrite = mode == c.mm.fdAccess.end() || mode->second != 0;
+        const bool canRead = mode == c.mm.fdAccess.end() || mode->second != 1;
         if (type == MAP_SHARED || type == MAP_SHARED_VALIDATE) {
             if (type == MAP_SHARED_VALIDATE && (flags & ~LEGACY_MAP_MASK))
                 return refuseCall(c, "do_mmap", -EOPNOTSUPP, "MAP_SHARED_VALIDATE with a flag this file does not support: -EOPNOTSUPP");
+            if ((prot & PROT_WRITE) && !canWrite)
+                return refuseCall(c, "do_mmap", -EACCES, "a shared writable mapping of a file not open for writing: -EACCES");
             vmFlags |= VM_SHARED | VM_MAYSHARE;
+            if (!canWrite) {
+                vmFlags &= ~(VM_MAYWRITE | VM_SHARED);
+                c.trace.step("do_mmap", "clears VM_MAYWRITE and VM_SHARED", "the file is not open for writing, so the mapping can never be written");
+            }
         } else if (type != MAP_PRIVATE) {
             return refuseCall(c, "do_mmap", -EINVAL, "a file mapping must be MAP_SHARED, MAP_SHARED_VALIDATE or MAP_PRIVATE: -EINVAL");
         }
+        if (!canRead)
+            return refuseCall(c, "do_mmap", -EACCES, "the file is not open for reading: -EACCES");
         if (vmFlags & VM_GROWSDOWN)
             return refuseCall(c, "do_mmap", -EINVAL, "MAP_GROWSDOWN on a file mapping: -EINVAL");
     } else {

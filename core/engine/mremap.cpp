@@ -26,6 +26,7 @@ struct Remap
     std::uint64_t newLen = 0;
     std::int64_t flags = 0;
     Addr newAddr = 0;
+    Addr recorded = 0; // where a recording says the kernel moved it (0: none)
 
     bool impliesNewAddr() const { return flags & (MREMAP_FIXED | MREMAP_DONTUNMAP); }
     bool expands() const { return newLen > oldLen; }
@@ -232,6 +233,12 @@ std::int64_t mremapTo(OpContext& c, Remap r)
         r.oldLen = r.newLen;
     }
     if (!(r.flags & MREMAP_FIXED)) {
+        if (!(r.flags & MREMAP_DONTUNMAP) && recordedRangeFree(c.mm, r.recorded, r.newLen)) {
+            r.newAddr = r.recorded;
+            c.trace.step("get_unmapped_area", "places the moved mapping at " + hexAddr(r.newAddr),
+                         "the recording says the kernel moved it here, and that range is free in the model");
+            return moveVma(c, r);
+        }
         const std::int64_t place = placeMove(c, (r.flags & MREMAP_DONTUNMAP) ? r.newAddr : 0, r.newLen);
         if (place < 0)
             return refuseCall(c, "get_unmapped_area", place, "no gap fits the new length: -ENOMEM");
@@ -322,10 +329,10 @@ std::int64_t remapMove(OpContext& c, const Remap& whole)
 } // namespace
 
 std::int64_t doMremap(OpContext& c, Addr addr, std::uint64_t oldLen, std::uint64_t newLen, std::int64_t flags,
-                      Addr newAddr)
+                      Addr newAddr, Addr recorded)
 {
     const Addr taskSize = c.mm.task_size;
-    Remap r { addr, pageAlignUp(oldLen), pageAlignUp(newLen), flags, newAddr };
+    Remap r { addr, pageAlignUp(oldLen), pageAlignUp(newLen), flags, newAddr, recorded };
     if (flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP))
         return refuseCall(c, "check_mremap_params", -EINVAL, "unknown flags: -EINVAL");
     if (addr & (pageSize - 1))

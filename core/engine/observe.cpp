@@ -68,7 +68,8 @@ std::string vmaName(const World& world, const Mm& mm, const Vma& v)
     }
     if (!v.specialName.empty())
         return v.specialName;
-    if (v.vm_start <= mm.brk && v.vm_end >= mm.start_brk && mm.start_brk)
+    // vma_is_initial_heap(): the VMA overlaps [start_brk, brk).
+    if (v.vm_start < mm.brk && v.vm_end > mm.start_brk && mm.start_brk)
         return "[heap]";
     if (v.vm_start <= mm.start_stack && v.vm_end >= mm.start_stack)
         return "[stack]";

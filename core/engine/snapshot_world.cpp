@@ -130,7 +130,8 @@ void Builder::vma(const SnapshotVma& s)
         v.anon_name = name.text;
         break;
     case NameKind::Heap:
-        mm.start_brk = o.start;
+        if (!mm.start_brk)
+            mm.start_brk = o.start;
         mm.brk = o.end;
         assume.add("brk is the end of [heap] (the program break may lie inside its last page)", o.start, o.end);
         break;
@@ -294,6 +295,10 @@ Result<World> worldFromSnapshot(
         world.procs.emplace_back();
         Mm& mm = world.procs.back();
         mm.pid = p.pid;
+        // A known start_brk with no [heap] is a process that never grew its break (as at an
+        // exec stop): brk == start_brk.
+        mm.start_brk = p.start_brk;
+        mm.brk = p.start_brk;
         world.nextPid = std::max(world.nextPid, p.pid + 1);
         Builder b { world, mm, world.procs.size() - 1, assume, files };
         Addr highestBelowStack = 0;
@@ -326,6 +331,60 @@ Result<World> worldFromSnapshot(
         assume.add("PTE tables exist exactly where pages or markers are (the kernel may keep empty ones)");
     }
     return world;
+}
+
+Mm adoptSnapshotProcess(World& into, const World& from, std::size_t index, std::size_t procIndex)
+{
+    const Mm& src = from.procs.at(index);
+    Mm mm = src;
+    std::map<FileId, FileId> fileIds;
+    std::map<AnonVmaId, AnonVmaId> anonIds;
+    std::map<UffdCtxId, UffdCtxId> uffdIds;
+    auto fileFor = [&](FileId old) {
+        if (old == noFile)
+            return noFile;
+        if (auto it = fileIds.find(old); it != fileIds.end())
+            return it->second;
+        const File& f = *from.file(old);
+        FileId id = noFile;
+        for (const auto& [existing, g] : into.files)
+            if (g.devMajor == f.devMajor && g.devMinor == f.devMinor && g.inode == f.inode && g.path == f.path)
+                id = existing;
+        if (id == noFile) {
+            File& made = into.newFile(f.kind, f.path, f.size);
+            const FileId madeId = made.id;
+            made = f;
+            made.id = madeId;
+            id = madeId;
+        }
+        fileIds[old] = id;
+        return id;
+    };
+    mm.vmas.clear();
+    for (const auto& [start, v] : src.vmas) {
+        Vma copy = v;
+        copy.id = into.newVmaId();
+        copy.vm_file = fileFor(v.vm_file);
+        if (v.anon_vma != noAnonVma) {
+            auto [it, fresh] = anonIds.emplace(v.anon_vma, noAnonVma);
+            if (fresh)
+                it->second = into.newAnonVma();
+            copy.anon_vma = it->second;
+        }
+        if (v.uffd_ctx != noUffdCtx) {
+            auto [it, fresh] = uffdIds.emplace(v.uffd_ctx, noUffdCtx);
+            if (fresh) {
+                UffdCtx ctx = *from.uffd(v.uffd_ctx);
+                ctx.id = into.nextUffdCtxId++;
+                ctx.owner = procIndex;
+                into.uffds.emplace(ctx.id, ctx);
+                it->second = ctx.id;
+            }
+            copy.uffd_ctx = it->second;
+        }
+        mm.insert(copy);
+    }
+    return mm;
 }
 
 std::vector<const SnapshotAssumption*> assumptionsUsed(

@@ -29,6 +29,11 @@ struct SnapshotAssumption
 Result<World> worldFromSnapshot(
     const snapshot::Snapshot& snap, const Profile& profile, std::vector<SnapshotAssumption>* assumptions = nullptr);
 
+// The snapshot process `index` of `from` (a worldFromSnapshot() result) as an address space
+// of `into`: files matched by device, inode and path (else added), VMA, anon_vma and uffd
+// context ids renumbered for `into`; the process becomes scenario process `procIndex`.
+Mm adoptSnapshotProcess(World& into, const World& from, std::size_t index, std::size_t procIndex);
+
 // The VmFlags bits of smaps mnemonics; unknown mnemonics are appended to *unknown.
 VmFlags vmFlagsFromMnemonics(const std::vector<std::string>& mnemonics, std::vector<std::string>* unknown = nullptr);
 

@@ -1,5 +1,6 @@
 list(APPEND VMALAB_CORE_SOURCES
     engine/abi.h
+    engine/brk.cpp
     engine/call_text.cpp engine/call_text.h
     engine/fault.cpp engine/fault.h
     engine/guard.cpp engine/guard.h
@@ -15,8 +16,10 @@ list(APPEND VMALAB_CORE_SOURCES
     engine/mprotect.cpp
     engine/mremap.cpp
     engine/observe.cpp engine/observe.h
+    engine/recording.cpp
     engine/ops.h
     engine/page_table.cpp engine/page_table.h
+    engine/persistent_map.cpp engine/persistent_map.h
     engine/run_map.h
     engine/snapshot_world.cpp engine/snapshot_world.h
     engine/trace.cpp engine/trace.h

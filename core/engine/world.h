@@ -111,6 +111,7 @@ struct Mm
     RunMap<bool> pteTables;    // by PMD index (address >> 21): which PTE tables exist
     std::map<int, FileId> fds; // open file descriptors of files
     std::map<int, UffdCtxId> uffdFds; // open userfaultfd descriptors (numbered with fds)
+    std::map<int, int> fdAccess; // O_ACCMODE of fds opened O_RDONLY/O_WRONLY (open_mapped); absent: O_RDWR
     Addr mmap_base = 0;
     Addr task_size = 0x7ffffffff000;
     Addr start_brk = 0;

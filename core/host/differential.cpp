@@ -24,6 +24,7 @@ public:
         : m_rng(seed)
         , m_forkRng(seed ^ 0x666f726bull) // its own stream: the operations of a seed stay as they were
         , m_uffdRng(seed ^ 0x75666664ull) // likewise for userfaultfd
+        , m_brkRng(seed ^ 0x62726bull) // and for brk
     {
     }
 
@@ -49,9 +50,16 @@ public:
         const bool uffd = uffdPick(0, 99) < 30;
         if (uffd)
             out += uffdSetup();
+        // Some sequences move the program break. It lies outside the window, so each call is an
+        // expect (its verdict is compared); breaks stay at or above the one the process had.
+        const bool brk = brkPick(0, 99) < 25;
+        if (brk)
+            out += "heap = brk(0)\ntop = (heap + page_size - 1) & ~(page_size - 1)\n";
         for (unsigned i = 0; i < ops; ++i) {
             if (i == forkAt)
                 out += "child = fork()\n";
+            if (brk && brkPick(0, 99) < 25)
+                out += brkOperation();
             const bool uffdOp = uffd && uffdPick(0, 99) < 20;
             const std::string line = "r" + std::to_string(i) + " = " + (uffdOp ? uffdOperation() : operation());
             // Calls naming an fd stay in main: replay's child agent reuses fd numbers the scenario
@@ -63,6 +71,20 @@ public:
     }
 
 private:
+    std::uint64_t brkPick(std::uint64_t lo, std::uint64_t hi)
+    {
+        return std::uniform_int_distribution<std::uint64_t>(lo, hi)(m_brkRng);
+    }
+
+    std::string brkOperation()
+    {
+        const std::string target = "top + " + std::to_string(brkPick(0, 64)) + " * page_size"
+            + (brkPick(0, 3) == 0 ? " + " + std::to_string(brkPick(1, 4095)) : "");
+        if (brkPick(0, 9) == 0)
+            return "expect brk(0) == brk(0)\n";
+        return "expect brk(" + target + ") == " + target + "\n";
+    }
+
     std::uint64_t uffdPick(std::uint64_t lo, std::uint64_t hi)
     {
         return std::uniform_int_distribution<std::uint64_t>(lo, hi)(m_uffdRng);
@@ -271,6 +293,7 @@ private:
     std::mt19937_64 m_rng;
     std::mt19937_64 m_forkRng;
     std::mt19937_64 m_uffdRng;
+    std::mt19937_64 m_brkRng;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> m_registered; // (first page, pages) given to register
     std::vector<std::string> m_fds;
 };

@@ -364,3 +364,41 @@ Result<ObservedProcess> readProcess(pid_t pid)
 }
 
 } // namespace vmalab::host
+
+namespace vmalab::host {
+
+std::optional<std::uint64_t> parseStartBrk(std::string_view statText)
+{
+    // Fields after the comm's closing parenthesis start with field 3 (the state).
+    const auto paren = statText.rfind(')');
+    if (paren == std::string_view::npos)
+        return std::nullopt;
+    std::string_view rest = statText.substr(paren + 1);
+    int field = 2;
+    while (!rest.empty()) {
+        const auto start = rest.find_first_not_of(" \n");
+        if (start == std::string_view::npos)
+            break;
+        rest.remove_prefix(start);
+        const auto end = std::min(rest.find_first_of(" \n"), rest.size());
+        if (++field == 47) {
+            std::uint64_t value = 0;
+            for (char ch : rest.substr(0, end)) {
+                if (ch < '0' || ch > '9')
+                    return std::nullopt;
+                value = value * 10 + static_cast<std::uint64_t>(ch - '0');
+            }
+            return value;
+        }
+        rest.remove_prefix(end);
+    }
+    return std::nullopt;
+}
+
+std::uint64_t readStartBrk(pid_t pid)
+{
+    const auto stat = readFileText("/proc/" + std::to_string(pid) + "/stat");
+    return stat ? parseStartBrk(*stat).value_or(0) : 0;
+}
+
+} // namespace vmalab::host

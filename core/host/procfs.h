@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <sys/types.h>
@@ -41,6 +42,13 @@ std::vector<PageRun> runsFromEntries(Addr start, const std::uint64_t* entries, s
 // never cross a VMA boundary. Pages the file does not give (e.g. [vsyscall], above the user
 // address range) are reported as none.
 std::vector<PageRun> pageRunsFromPagemap(const std::vector<ObservedVma>& vmas, int pagemapFd);
+
+// mm->start_brk from the text of /proc/PID/stat (field 47; the comm in field 2 may hold spaces
+// and parentheses). nullopt when the text has no such field.
+std::optional<std::uint64_t> parseStartBrk(std::string_view statText);
+// The same read from /proc/PID/stat; 0 when it cannot be read (the field is 0 without ptrace
+// access to the process).
+std::uint64_t readStartBrk(pid_t pid);
 
 // smaps and pagemap of a live process. Errors name the process and what would allow access.
 Result<ObservedProcess> readProcess(pid_t pid);

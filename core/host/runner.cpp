@@ -6,6 +6,7 @@
 #include "core/host/replay.h"
 #include "core/scenario/interpreter.h"
 #include "core/scenario/parser.h"
+#include "core/scenario/recording_files.h"
 
 #include <cerrno>
 #include <cstring>
@@ -23,7 +24,25 @@ Result<scenario::Scenario> loadScenarioFile(const std::string& path)
     text << in.rdbuf();
     if (in.bad())
         return Diagnostic { path, 0, 0, std::string("cannot read: ") + std::strerror(errno) };
-    return scenario::parseScenario(text.str(), path);
+    auto parsed = scenario::parseScenario(text.str(), path);
+    if (!parsed)
+        return parsed;
+    // A recording names snapshot files beside it (docs/recording.md).
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+    Diagnostics missing = scenario::loadRecordingFiles(*parsed, dir, [](const std::string& file, std::string* error) {
+        std::ifstream f(file, std::ios::binary);
+        std::stringstream bytes;
+        bytes << f.rdbuf();
+        if (!f || f.bad()) {
+            *error = std::strerror(errno);
+            return std::optional<std::string>();
+        }
+        return std::optional<std::string>(bytes.str());
+    });
+    if (!missing.empty())
+        return missing;
+    return parsed;
 }
 
 Result<Profile> resolveProfile(const std::string& name, std::vector<std::string>* notes)

@@ -1,9 +1,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+namespace vmalab::snapshot {
+struct Snapshot;
+}
 
 namespace vmalab::scenario {
 
@@ -47,12 +52,15 @@ struct Stmt
         In,       // in name { body }
         Profile,  // profile "name"
         Require,  // require "feature"
+        StartFrom,   // start_from "FILE.vsnap" (recordings: docs/recording.md)
+        RecordedEnd, // recorded_end "FILE.vsnap"
     };
     Kind kind = Kind::Call;
     SourceLoc loc;
     std::string name;  // Assign target, In process, Profile/Require string
     ExprPtr expr;      // Assign value, Call expression, Expect left side
     ExprPtr rhs;       // Expect right side
+    ExprPtr recorded;  // Call/Assign of a call: `-> EXPR`, the result the kernel gave (recordings)
     bool expectEqual = true; // Expect: true for ==, false for !=
     std::string lhsText; // Expect: the source text of each side, as written (trimmed)
     std::string rhsText;
@@ -64,6 +72,9 @@ struct Scenario
 {
     std::string file; // as given on the command line; used in diagnostics
     std::vector<Stmt> stmts;
+    // The snapshot files a recording names (start_from, recorded_end, exec, spawn), by the path
+    // as written, each the file's timeline; filled by loadRecordingFiles().
+    std::map<std::string, std::shared_ptr<const std::vector<snapshot::Snapshot>>> snapshotFiles;
 };
 
 } // namespace vmalab::scenario

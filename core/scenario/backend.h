@@ -52,11 +52,39 @@ public:
     // and value is its pid (invented by the model).
     virtual CallResult fork(ProcIndex parent, ProcIndex child, SourceLoc site) = 0;
 
+    // Recordings (docs/recording.md). The model implements these; the defaults refuse, with
+    // the reason as a run-time error.
+    // start_from: the world starts as the snapshot's processes (called before start()).
+    virtual std::optional<std::string> startFromSnapshot(const snapshot::Snapshot&) { return recordingRefusal(); }
+    // The result the recording gave the next call() or fork() (nullopt: none given), so the
+    // model can place a mapping where the kernel did and give a fork child its pid.
+    virtual void setRecordedResult(std::optional<std::int64_t>) { }
+    // exec("FILE"): the process's address space becomes the snapshot's process.
+    virtual CallResult exec(ProcIndex proc, const snapshot::Snapshot&, SourceLoc)
+    {
+        (void)proc;
+        return { 0, recordingRefusal() };
+    }
+    // NAME = spawn("FILE"): a new process `child` whose address space is the snapshot's.
+    virtual CallResult spawn(ProcIndex parent, ProcIndex child, const snapshot::Snapshot&, SourceLoc)
+    {
+        (void)parent;
+        (void)child;
+        return { 0, recordingRefusal() };
+    }
+
     // The state of every process after the run, in creation order (names filled by the caller).
     virtual std::vector<ObservedProcess> observe() = 0;
 
     // Called once after observe(): end processes, remove temporary files.
     virtual void finish() = 0;
+
+protected:
+    std::string recordingRefusal() const
+    {
+        return describe() + " cannot run a recording's start_from, exec or spawn; check a recording with "
+                            "'vmalab-cli check-recording' or run it on the model";
+    }
 };
 
 } // namespace vmalab::scenario

@@ -35,6 +35,11 @@ const std::vector<CallSpec>& callTable()
         { "fork", 0, 0, 0, 0, false },
         { "touch", 3, 3, 0, 0, false },
         { "brk", 1, 1, 0, 0, false },
+        // Recordings (docs/recording.md).
+        { "observe", 3, 3, 1u << 2, 0, false },
+        { "open_mapped", 5, 5, (1u << 0) | (1u << 1), 0, true },
+        { "exec", 1, 1, 1u << 0, 0, false },
+        { "spawn", 1, 1, 1u << 0, 0, false },
     };
     return table;
 }

@@ -12,6 +12,11 @@ namespace vmalab::scenario {
 
 namespace {
 
+bool isObservedState(const std::string& s)
+{
+    return s == "none" || s == "anon" || s == "file" || s == "swap" || s == "guard";
+}
+
 constexpr std::array<std::string_view, 6> knownFeatures = {
     "userfaultfd",
     "guard-regions",
@@ -40,9 +45,23 @@ SourceLoc startLoc(const Expr& e)
     return e.kind == Expr::Kind::Binary ? startLoc(*e.args[0]) : e.loc;
 }
 
+// fork() and spawn() create a process, so they must be bound to its name.
 bool isForkCall(const ExprPtr& e)
 {
-    return e && e->kind == Expr::Kind::Call && e->text == "fork";
+    return e && e->kind == Expr::Kind::Call && (e->text == "fork" || e->text == "spawn");
+}
+
+bool isDirective(Stmt::Kind k)
+{
+    return k == Stmt::Kind::Profile || k == Stmt::Kind::Require || k == Stmt::Kind::StartFrom
+        || k == Stmt::Kind::RecordedEnd;
+}
+
+// `p<PID>`: how a recording names the processes its start snapshot holds.
+bool isSnapshotProcessName(const std::string& name)
+{
+    return name.size() > 1 && name[0] == 'p'
+        && name.find_first_not_of("0123456789", 1) == std::string::npos;
 }
 
 // What the place an expression sits in accepts.
@@ -71,8 +90,14 @@ public:
                 error(s.loc, "'profile' must be the first statement");
             if (s.kind == Stmt::Kind::Require && !onlyDirectivesBefore)
                 error(s.loc, "'require' must come before every statement but 'profile' and other 'require's");
-            onlyDirectivesBefore =
-                onlyDirectivesBefore && (s.kind == Stmt::Kind::Profile || s.kind == Stmt::Kind::Require);
+            if ((s.kind == Stmt::Kind::StartFrom || s.kind == Stmt::Kind::RecordedEnd) && !onlyDirectivesBefore)
+                error(s.loc, "'" + std::string(s.kind == Stmt::Kind::StartFrom ? "start_from" : "recorded_end")
+                        + "' belongs to the header: before every statement but 'profile', 'require' and each other");
+            if (s.kind == Stmt::Kind::StartFrom && m_startFrom++)
+                error(s.loc, "a scenario starts from one snapshot: 'start_from' is given twice");
+            if (s.kind == Stmt::Kind::RecordedEnd && m_recordedEnd++)
+                error(s.loc, "'recorded_end' is given twice");
+            onlyDirectivesBefore = onlyDirectivesBefore && isDirective(s.kind);
             checkStmt(s, true);
         }
         sortByPosition(m_diags);
@@ -110,12 +135,13 @@ private:
         case Stmt::Kind::Assign:
             return checkAssign(s);
         case Stmt::Kind::Call:
-            return checkExpr(s.expr, {}); // reports an unbound fork()
+            checkExpr(s.expr, {}); // reports an unbound fork()
+            return checkExpr(s.recorded, {});
         case Stmt::Kind::Expect:
             checkExpr(s.expr, {});
             return checkExpr(s.rhs, {});
         case Stmt::Kind::In:
-            if (!m_processes.count(s.name))
+            if (!m_processes.count(s.name) && !(m_startFrom && isSnapshotProcessName(s.name)))
                 error(nameLoc(s),
                     "no process named " + quoted(s.name) + " exists here; create it first with '" + s.name
                         + " = fork()'");
@@ -125,6 +151,11 @@ private:
         case Stmt::Kind::Profile:
             if (!topLevel)
                 error(s.loc, "'profile' must be the first statement");
+            return;
+        case Stmt::Kind::StartFrom:
+        case Stmt::Kind::RecordedEnd:
+            if (!topLevel)
+                error(s.loc, "'start_from' and 'recorded_end' belong to the header, not inside 'in'");
             return;
         case Stmt::Kind::Require:
             if (!topLevel)
@@ -150,6 +181,7 @@ private:
             checkCallArgs(*s.expr);
         else
             checkExpr(s.expr, {});
+        checkExpr(s.recorded, {});
         if (isBuiltinName(s.name))
             error(s.loc, "cannot assign to " + quoted(s.name) + ": it is a built-in constant");
         else if (s.name == "main")
@@ -189,8 +221,13 @@ private:
                 checkExpr(a, {});
             return;
         case Expr::Kind::Call:
-            if (e->text == "fork")
-                error(e->loc, "fork() must be bound to a name, as in 'child = fork()'");
+            if (e->text == "fork" || e->text == "spawn")
+                error(e->loc, e->text + "() must be bound to a name, as in 'child = "
+                        + (e->text == "fork" ? "fork()'" : "spawn(\"FILE.vsnap\")'"));
+            if (e->text == "observe" && e->args.size() == 3 && e->args[2]->kind == Expr::Kind::String
+                && !isObservedState(e->args[2]->text))
+                error(e->args[2]->loc, "unknown page state " + quoted(e->args[2]->text)
+                        + " (known: none, anon, file, swap, guard)");
             return checkCallArgs(*e);
         }
     }
@@ -232,6 +269,8 @@ private:
     std::set<std::string> m_assignedAnywhere;
     std::set<std::string> m_assigned;
     std::set<std::string> m_processes { "main" };
+    int m_startFrom = 0; // start_from statements seen
+    int m_recordedEnd = 0;
 };
 
 } // namespace

@@ -4,6 +4,7 @@
 #include "core/scenario/calls.h"
 #include "core/scenario/checker.h"
 #include "core/scenario/uapi.h"
+#include "core/snapshot/snapshot.h"
 
 #include <cerrno>
 #include <cinttypes>
@@ -133,6 +134,8 @@ public:
                 return std::move(m_out);
             }
         }
+        if (!startFromSnapshot())
+            return std::move(m_out);
         if (const auto startError = m_backend.start()) {
             m_out.exitStatus = 2;
             m_out.errors.push_back(Diagnostic { m_scenario.file, 0, 0, *startError });
@@ -149,6 +152,42 @@ public:
     }
 
 private:
+    // The snapshot a recording file names (the last of its timeline); nullptr after a
+    // run-time error at `loc` when the file was not loaded.
+    const snapshot::Snapshot* snapshotFile(const std::string& path, SourceLoc loc)
+    {
+        const auto it = m_scenario.snapshotFiles.find(path);
+        if (it == m_scenario.snapshotFiles.end() || !it->second || it->second->empty()) {
+            runtimeError(loc, "the snapshot file \"" + path + "\" was not loaded (recordings are opened from a file)");
+            return nullptr;
+        }
+        return &it->second->back();
+    }
+
+    // start_from: the backend starts from the snapshot; its processes are main, then p<PID>.
+    bool startFromSnapshot()
+    {
+        const Stmt* start = nullptr;
+        for (const Stmt& st : m_scenario.stmts)
+            if (st.kind == Stmt::Kind::StartFrom)
+                start = &st;
+        if (!start)
+            return true;
+        const snapshot::Snapshot* snap = snapshotFile(start->name, start->loc);
+        if (!snap)
+            return false;
+        if (const auto refused = m_backend.startFromSnapshot(*snap)) {
+            runtimeError(start->loc, *refused);
+            return false;
+        }
+        for (std::size_t i = 1; i < snap->processes.size(); ++i) {
+            const std::string name = "p" + std::to_string(snap->processes[i].pid);
+            m_procIndex[name] = static_cast<ProcIndex>(m_procNames.size());
+            m_procNames.push_back(name);
+        }
+        return true;
+    }
+
     // false once a run-time error stopped the run.
     bool execStmts(const std::vector<Stmt>& stmts)
     {
@@ -163,8 +202,16 @@ private:
     {
         if (s.kind == Stmt::Kind::Profile || s.kind == Stmt::Kind::Require)
             return true; // read before the run, by runScenario() and the CLI
+        if (s.kind == Stmt::Kind::StartFrom || s.kind == Stmt::Kind::RecordedEnd)
+            return true; // start_from ran before the first statement; recorded_end is for check-recording
         if (m_listener)
             m_listener->beforeStatement(s, m_current);
+        m_recorded.reset();
+        if (s.recorded) {
+            m_recorded = eval(*s.recorded, s);
+            if (!m_recorded)
+                return false;
+        }
         switch (s.kind) {
         case Stmt::Kind::Assign:
             return execAssign(s);
@@ -176,15 +223,28 @@ private:
             return execIn(s);
         case Stmt::Kind::Profile:
         case Stmt::Kind::Require:
+        case Stmt::Kind::StartFrom:
+        case Stmt::Kind::RecordedEnd:
             break;
         }
         return true;
     }
 
+    // A recorded call's result against the model's: a difference is a divergence, and the run goes on.
+    void compareRecorded(const Expr& call, std::int64_t model)
+    {
+        if (!m_recorded || *m_recorded == model)
+            return;
+        Diagnostic d { m_scenario.file, call.loc.line, call.loc.col,
+            "model returned " + formatResult(model) + ", the kernel returned " + formatResult(*m_recorded) };
+        m_out.notes.push_back(formatDivergence(d));
+        m_out.divergences.push_back(std::move(d));
+    }
+
     bool execAssign(const Stmt& s)
     {
         const Expr& e = *s.expr;
-        if (e.kind == Expr::Kind::Call && e.text == "fork")
+        if (e.kind == Expr::Kind::Call && (e.text == "fork" || e.text == "spawn"))
             return execFork(s);
         const auto value = eval(e, s);
         if (!value)
@@ -201,11 +261,22 @@ private:
         if (m_procNames.size() >= m_limits.maxProcesses)
             return runtimeError(s.expr->loc, "fork() would make more than " + std::to_string(m_limits.maxProcesses)
                     + " processes" + limitHint("max-processes", m_limits.maxProcesses));
-        const CallResult r = m_backend.fork(m_current, child, s.expr->loc);
+        CallResult r;
+        if (s.expr->text == "spawn") {
+            const snapshot::Snapshot* snap = snapshotFile(s.expr->args.at(0)->text, s.expr->args.at(0)->loc);
+            if (!snap)
+                return false;
+            r = m_backend.spawn(m_current, child, *snap, s.expr->loc);
+        } else {
+            m_backend.setRecordedResult(m_recorded);
+            r = m_backend.fork(m_current, child, s.expr->loc);
+            m_backend.setRecordedResult(std::nullopt);
+        }
         if (m_listener)
-            m_listener->afterCall(s, "fork", r.value);
+            m_listener->afterCall(s, s.expr->text, r.value);
         if (r.runtimeError)
             return runtimeError(s.expr->loc, *r.runtimeError);
+        compareRecorded(*s.expr, r.value);
         if (r.value >= 0) {
             m_procNames.push_back(s.name);
             m_procIndex[s.name] = child;
@@ -321,13 +392,27 @@ private:
             return std::nullopt;
         }
         m_faultPages += pages;
-        const CallResult r = m_backend.call(m_current, e.text, args, e.loc);
+        // The recorded result belongs to the statement's own call, not to calls in its arguments.
+        const bool recordedCall = &e == s.expr.get() && m_recorded;
+        CallResult r;
+        if (e.text == "exec") {
+            const snapshot::Snapshot* snap = snapshotFile(args.at(0).str, e.args.at(0)->loc);
+            if (!snap)
+                return std::nullopt;
+            r = m_backend.exec(m_current, *snap, e.loc);
+        } else {
+            m_backend.setRecordedResult(recordedCall ? m_recorded : std::nullopt);
+            r = m_backend.call(m_current, e.text, args, e.loc);
+            m_backend.setRecordedResult(std::nullopt);
+        }
         if (m_listener)
             m_listener->afterCall(s, e.text, r.value);
         if (r.runtimeError) {
             runtimeError(e.loc, *r.runtimeError);
             return std::nullopt;
         }
+        if (recordedCall)
+            compareRecorded(e, r.value);
         return r.value;
     }
 
@@ -380,6 +465,7 @@ private:
     const RunLimits m_limits;
     std::uint64_t m_faultPages = 0; // charged so far against m_limits.maxFaultPages
     RunOutcome m_out;
+    std::optional<std::int64_t> m_recorded; // the `-> EXPR` of the statement running
     ProcIndex m_current = 0;
     std::vector<std::string> m_procNames { "main" };
     std::map<std::string, ProcIndex> m_procIndex;
@@ -474,6 +560,22 @@ std::string formatHex(std::int64_t value)
     char buf[24];
     std::snprintf(buf, sizeof buf, "0x%" PRIx64, static_cast<std::uint64_t>(value));
     return buf;
+}
+
+std::string formatResult(std::int64_t value)
+{
+    if (value < 0 && value >= -4095) {
+        const std::string name = errnoName(value);
+        return name.empty() ? std::to_string(value) : name;
+    }
+    if (value >= 0 && value < 0x10000)
+        return std::to_string(value);
+    return formatHex(value);
+}
+
+std::string formatDivergence(const Diagnostic& d)
+{
+    return d.file + ":" + std::to_string(d.line) + ":" + std::to_string(d.col) + ": divergence: " + d.message;
 }
 
 std::string formatExpectFailure(const ExpectRecord& record, const std::string& file)

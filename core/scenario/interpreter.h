@@ -73,6 +73,11 @@ std::vector<std::string> scenarioRequires(const Scenario& scenario);
 // "0x..." in lowercase; a negative value as its 64-bit two's complement.
 std::string formatHex(std::int64_t value);
 
+// A call's result for messages: -ENAME for an error, decimal when small, else hex.
+std::string formatResult(std::int64_t value);
+// `FILE:LINE:COL: divergence: MESSAGE` (a recorded result the model did not reproduce).
+std::string formatDivergence(const Diagnostic& divergence);
+
 // The contract's line for a failed expect:
 // `[NAME: ]FILE:LINE: expect failed: LHS == RHS (0xVALUE vs 0xVALUE)`, NAME when not main.
 std::string formatExpectFailure(const ExpectRecord& record, const std::string& file);

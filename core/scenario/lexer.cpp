@@ -248,7 +248,8 @@ private:
         const char c = m_text[m_pos];
         const char n = at(m_pos + 1);
         std::string text;
-        if ((c == '=' && n == '=') || (c == '!' && n == '=') || (c == '<' && n == '<') || (c == '>' && n == '>'))
+        if ((c == '=' && n == '=') || (c == '!' && n == '=') || (c == '<' && n == '<') || (c == '>' && n == '>')
+            || (c == '-' && n == '>'))
             text = { c, n };
         else if (std::string_view("(){},;=+-*/%&|^~").find(c) != std::string_view::npos)
             text = { c };

@@ -46,6 +46,9 @@ struct RunOutcome
     std::vector<VarRecord> vars;        // in order of first assignment; last value wins
     std::vector<ExpectRecord> expects;  // in execution order
     std::vector<ObservedProcess> processes; // creation order
+    // Recordings: calls whose result differs from the recorded one ("model returned X, the
+    // kernel returned Y"); each is also in `notes` as FILE:LINE:COL: divergence: ...
+    Diagnostics divergences;
     bool ran = false; // false when skipped or malformed before running
 };
 

@@ -99,7 +99,8 @@ private:
         for (const Stmt& s : stmts) {
             if (s.kind == Stmt::Kind::In)
                 mapNameLocs(s.body, next);
-            if (s.kind == Stmt::Kind::In || s.kind == Stmt::Kind::Profile || s.kind == Stmt::Kind::Require) {
+            if (s.kind == Stmt::Kind::In || s.kind == Stmt::Kind::Profile || s.kind == Stmt::Kind::Require
+                || s.kind == Stmt::Kind::StartFrom || s.kind == Stmt::Kind::RecordedEnd) {
                 VMALAB_ASSERT(next < m_pendingNameLocs.size(), "a name location for every in/profile/require");
                 m_nameLocs[&s] = m_pendingNameLocs[next++];
             }
@@ -251,14 +252,17 @@ private:
             return parseExpect(stmt);
         if (t.kind == Kind::Ident && t.text == "in")
             return parseIn(stmt);
-        if (t.kind == Kind::Ident && (t.text == "profile" || t.text == "require"))
+        if (t.kind == Kind::Ident
+            && (t.text == "profile" || t.text == "require" || t.text == "start_from" || t.text == "recorded_end"))
             return parseDirective(stmt);
         if (t.kind == Kind::Ident && raw(1).isPunct("=")) {
             stmt.kind = Stmt::Kind::Assign;
             stmt.name = advance().text;
             advance();
             stmt.expr = parseExpr();
-            return stmt.expr ? std::optional<Stmt>(std::move(stmt)) : std::nullopt;
+            if (!stmt.expr || !parseRecorded(stmt))
+                return std::nullopt;
+            return stmt;
         }
         if (t.kind == Kind::Error) {
             fail(t, t.text);
@@ -274,7 +278,24 @@ private:
             return std::nullopt;
         }
         stmt.loc = stmt.expr->loc;
+        if (!parseRecorded(stmt))
+            return std::nullopt;
         return stmt;
+    }
+
+    // `-> EXPR` after a call: the result the kernel gave it (recordings).
+    bool parseRecorded(Stmt& stmt)
+    {
+        const Token& arrow = peek();
+        if (!arrow.isPunct("->"))
+            return true;
+        if (stmt.expr->kind != Expr::Kind::Call) {
+            fail(arrow, "'->' gives the result a call returned; it must follow a call");
+            return false;
+        }
+        advance();
+        stmt.recorded = parseExpr();
+        return stmt.recorded != nullptr;
     }
 
     std::optional<Stmt> parseExpect(Stmt& stmt)
@@ -335,7 +356,10 @@ private:
     std::optional<Stmt> parseDirective(Stmt& stmt)
     {
         const std::string keyword = advance().text;
-        stmt.kind = keyword == "profile" ? Stmt::Kind::Profile : Stmt::Kind::Require;
+        stmt.kind = keyword == "profile" ? Stmt::Kind::Profile
+            : keyword == "require"       ? Stmt::Kind::Require
+            : keyword == "start_from"    ? Stmt::Kind::StartFrom
+                                         : Stmt::Kind::RecordedEnd;
         const Token& value = peek();
         if (value.kind != Kind::String) {
             fail(value, "expected a string after '" + keyword + "', found " + describe(value));
@@ -495,7 +519,8 @@ private:
 
 const std::vector<std::string_view>& scenarioKeywords()
 {
-    static const std::vector<std::string_view> keywords = { "expect", "in", "profile", "require" };
+    static const std::vector<std::string_view> keywords = { "expect", "in", "profile", "require", "start_from",
+        "recorded_end" };
     return keywords;
 }
 

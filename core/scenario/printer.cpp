@@ -118,7 +118,15 @@ void printStmts(const std::vector<Stmt>& stmts, const std::string& indent, std::
         case Stmt::Kind::Require:
             out += "require " + quote(s.name);
             break;
+        case Stmt::Kind::StartFrom:
+            out += "start_from " + quote(s.name);
+            break;
+        case Stmt::Kind::RecordedEnd:
+            out += "recorded_end " + quote(s.name);
+            break;
         }
+        if (s.recorded)
+            out += " -> " + printExpr(*s.recorded);
         out += "\n";
     }
 }

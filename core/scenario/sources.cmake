@@ -10,5 +10,6 @@ list(APPEND VMALAB_CORE_SOURCES
     scenario/lexer.cpp scenario/lexer.h
     scenario/parser.cpp scenario/parser.h
     scenario/printer.cpp scenario/printer.h
+    scenario/recording_files.cpp scenario/recording_files.h
     scenario/uapi.cpp scenario/uapi.h
 )

@@ -60,6 +60,7 @@ struct SnapshotProcess
     std::int64_t pid = 0;
     std::int64_t ppid = 0;
     std::string name; // Name: of /proc/PID/status (the comm)
+    std::uint64_t start_brk = 0; // mm->start_brk (/proc/PID/stat field 47); 0: unknown
     std::vector<std::pair<std::string, std::string>> status; // every /proc/PID/status line, verbatim
     std::vector<SnapshotVma> vmas; // by address
     std::vector<SnapshotPageRun> pages; // by address; covers every page of every VMA

@@ -29,6 +29,10 @@ TEST(Calls, ArityOfEveryCall)
         { "fork", { 0, 0 } },
         { "touch", { 3, 3 } },
         { "brk", { 1, 1 } },
+        { "observe", { 3, 3 } },
+        { "open_mapped", { 5, 5 } },
+        { "exec", { 1, 1 } },
+        { "spawn", { 1, 1 } },
     };
     EXPECT_EQ(callTable().size(), std::size(expected));
     for (const auto& [name, arity] : expected) {
@@ -52,7 +56,8 @@ TEST(Calls, StringArguments)
 TEST(Calls, HandleReturningCalls)
 {
     for (const CallSpec& spec : callTable()) {
-        const bool handle = spec.name == "memfd_create" || spec.name == "open_file" || spec.name == "userfaultfd";
+        const bool handle = spec.name == "memfd_create" || spec.name == "open_file" || spec.name == "userfaultfd"
+            || spec.name == "open_mapped";
         EXPECT_EQ(spec.returnsHandle, handle) << spec.name;
     }
 }

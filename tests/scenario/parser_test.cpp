@@ -226,7 +226,7 @@ TEST(Parser, DeepNestingIsRefusedNotOverflowed)
 
 TEST(Parser, Keywords)
 {
-    EXPECT_EQ(scenarioKeywords().size(), 4u);
+    EXPECT_EQ(scenarioKeywords().size(), 6u); // with start_from and recorded_end (recordings)
 }
 
 } // namespace

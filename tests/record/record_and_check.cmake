@@ -1,0 +1,30 @@
+# Records PROGRAM (ARGS: a ;-list) with `vmalab-cli record` into WORK, then runs
+# `vmalab-cli check-recording` on it: every process's VMAs and VmFlags must be exactly right.
+# Prints "skipped: ..." (the test's SKIP_REGULAR_EXPRESSION) where ptrace is refused.
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+execute_process(COMMAND ${CLI} record -o ${WORK}/rec.vlab -- ${PROGRAM} ${ARGS}
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+    if(err MATCHES "ptrace")
+        message("skipped: ${err}")
+        return()
+    endif()
+    message(FATAL_ERROR "record failed (${rc}):\n${out}\n${err}")
+endif()
+execute_process(COMMAND ${CLI} check-recording ${WORK}/rec.vlab
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}")
+if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "check-recording found differences (exit ${rc}):\n${err}")
+endif()
+string(REGEX MATCHALL "VMAs: [0-9]+ in the kernel, [0-9]+ in the model, [0-9]+ exactly right" lines "${out}")
+if(NOT lines)
+    message(FATAL_ERROR "no per-process VMA counts in the report")
+endif()
+foreach(line ${lines})
+    string(REGEX MATCH "VMAs: ([0-9]+) in the kernel, ([0-9]+) in the model, ([0-9]+) exactly right" m "${line}")
+    if(NOT CMAKE_MATCH_1 EQUAL CMAKE_MATCH_3 OR NOT CMAKE_MATCH_2 EQUAL CMAKE_MATCH_3 OR CMAKE_MATCH_1 EQUAL 0)
+        message(FATAL_ERROR "not every VMA is exactly right: ${line}")
+    endif()
+endforeach()
