@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <ctime>
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -122,38 +123,89 @@ private:
     Addr m_vmaStart = 0;
 };
 
-// Reads pagemap entries of [s, e) (and kpageflags of present pages) into runs.
-void readEntries(RunBuilder& b, int pagemapFd, int kpfFd, Addr s, Addr e)
+// A part of a VMA whose pagemap entries are read, or (read == false) pages known to be none.
+struct Segment
 {
-    constexpr std::size_t kChunk = 4096;
-    // Most VMAs are small: size the buffers to the range, not to a whole chunk.
-    const std::size_t cap = std::size_t(std::min<Addr>((e - s) >> pageShift, kChunk));
-    std::vector<std::uint64_t> buf(cap), kpf(cap);
-    for (Addr a = s; a < e;) {
-        const std::size_t want = std::size_t(std::min<Addr>((e - a) >> pageShift, kChunk));
-        std::size_t got = 0;
-        fullPread(pagemapFd, buf.data(), want * 8, off_t((a >> pageShift) * 8), &got);
-        std::fill(buf.begin() + std::ptrdiff_t(got / 8), buf.begin() + std::ptrdiff_t(want), 0);
-        std::fill(kpf.begin(), kpf.begin() + std::ptrdiff_t(want), 0);
-        // kpageflags of runs of consecutive PFNs in one pread each.
-        for (std::size_t i = 0; kpfFd >= 0 && i < want;) {
-            const std::uint64_t pfn = buf[i] & kPfnMask;
-            if (!(buf[i] & kPmPresent) || pfn == 0) {
-                ++i;
-                continue;
-            }
-            std::size_t n = 1;
-            while (i + n < want && (buf[i + n] & kPmPresent) && (buf[i + n] & kPfnMask) == pfn + n)
-                ++n;
-            std::size_t read = 0;
-            fullPread(kpfFd, kpf.data() + i, n * 8, off_t(pfn * 8), &read);
-            i += n;
-        }
-        for (std::size_t i = 0; i < want; ++i)
-            b.add({ pageFromEntry(a + i * pageSize, buf[i]), kpf[i] & snapshot::kKpfKept });
-        a += want * pageSize;
+    Addr start;
+    Addr end;
+    bool read;
+    bool vmaStart; // the first segment of its VMA
+};
+
+// pagemap entries (and the kpageflags of present pages) of a window of up to kWindow pages,
+// read with one pread that also covers the read segments that follow within the window:
+// with many small VMAs or scattered populated pages one call serves hundreds of them.
+class PagemapWindow
+{
+public:
+    static constexpr std::size_t kWindow = 8192;
+    PagemapWindow(int pagemapFd, int kpfFd)
+        : m_pm(pagemapFd)
+        , m_kpf(kpfFd)
+        , m_entries(kWindow)
+        , m_flags(kWindow)
+    {
     }
-}
+    bool holds(Addr a) const { return a >= m_start && a < m_end; }
+    Addr end() const { return m_end; }
+    std::uint64_t entry(Addr a) const { return m_entries[(a - m_start) >> pageShift]; }
+    std::uint64_t kpageflags(Addr a) const { return m_flags[(a - m_start) >> pageShift]; }
+
+    // Reads from `a` (inside segs[i]) to the end of the last read segment that fits.
+    void load(Addr a, const std::vector<Segment>& segs, std::size_t i)
+    {
+        const Addr cap = a + Addr(kWindow) * pageSize;
+        Addr end = std::min(segs[i].end, cap);
+        for (std::size_t j = i + 1; j < segs.size() && segs[j].start < cap; ++j)
+            if (segs[j].read)
+                end = std::min(segs[j].end, cap);
+        const std::size_t n = std::size_t((end - a) >> pageShift);
+        std::size_t got = 0;
+        fullPread(m_pm, m_entries.data(), n * 8, off_t((a >> pageShift) * 8), &got);
+        std::fill(m_entries.begin() + std::ptrdiff_t(got / 8), m_entries.begin() + std::ptrdiff_t(n), 0);
+        m_start = a;
+        m_end = end;
+        readKpageflags(n);
+    }
+
+private:
+    // One pread per cluster of page frame numbers a few apart rather than one per page:
+    // a read of a frame's flags costs the kernel more than the syscall, so gaps stay small.
+    void readKpageflags(std::size_t n)
+    {
+        std::fill(m_flags.begin(), m_flags.begin() + std::ptrdiff_t(n), 0);
+        if (m_kpf < 0)
+            return;
+        m_byPfn.clear();
+        for (std::size_t i = 0; i < n; ++i)
+            if ((m_entries[i] & kPmPresent) && (m_entries[i] & kPfnMask))
+                m_byPfn.emplace_back(m_entries[i] & kPfnMask, i);
+        std::sort(m_byPfn.begin(), m_byPfn.end());
+        constexpr std::uint64_t kMaxGap = 4;
+        for (std::size_t i = 0; i < m_byPfn.size();) {
+            const std::uint64_t first = m_byPfn[i].first;
+            std::size_t j = i + 1;
+            while (j < m_byPfn.size() && m_byPfn[j].first - m_byPfn[j - 1].first <= kMaxGap)
+                ++j;
+            const std::uint64_t count = m_byPfn[j - 1].first - first + 1;
+            m_buf.assign(count, 0);
+            std::size_t got = 0;
+            fullPread(m_kpf, m_buf.data(), count * 8, off_t(first * 8), &got);
+            for (std::size_t k = i; k < j; ++k)
+                m_flags[m_byPfn[k].second] = m_buf[m_byPfn[k].first - first] & snapshot::kKpfKept;
+            i = j;
+        }
+    }
+
+    int m_pm;
+    int m_kpf;
+    std::vector<std::uint64_t> m_entries;
+    std::vector<std::uint64_t> m_flags;
+    std::vector<std::pair<std::uint64_t, std::size_t>> m_byPfn;
+    std::vector<std::uint64_t> m_buf;
+    Addr m_start = 0;
+    Addr m_end = 0;
+};
 
 // The populated ranges of [s, e) as PAGEMAP_SCAN reports them; false if the kernel refuses.
 bool scanPopulated(int fd, Addr s, Addr e, std::vector<std::pair<Addr, Addr>>* out, bool* withGuard)
@@ -203,6 +255,77 @@ bool scanPopulated(int fd, Addr s, Addr e, std::vector<std::pair<Addr, Addr>>* o
 bool hasFlag(const ObservedVma& v, const char* m)
 {
     return std::find(v.vmFlags.begin(), v.vmFlags.end(), m) != v.vmFlags.end();
+}
+
+// Each VMA as segments to read and segments known to be none: with PAGEMAP_SCAN only the
+// populated ranges are read, except in VM_PFNMAP VMAs (the ioctl skips them) and above scanEnd.
+std::vector<Segment> segments(const std::vector<SnapshotVma>& vmas, const std::vector<std::pair<Addr, Addr>>& populated,
+    bool scanned, Addr scanEnd)
+{
+    std::vector<Segment> out;
+    out.reserve(vmas.size() + populated.size() * 2);
+    auto it = populated.begin();
+    for (const SnapshotVma& s : vmas) {
+        const ObservedVma& v = s.vma;
+        if (!scanned || hasFlag(v, "pf") || v.end > scanEnd) {
+            out.push_back({ v.start, v.end, true, true });
+            continue;
+        }
+        while (it != populated.end() && it->second <= v.start)
+            ++it;
+        Addr cursor = v.start;
+        for (auto r = it; r != populated.end() && r->first < v.end; ++r) {
+            const Addr s0 = std::max(r->first, v.start), e0 = std::min(r->second, v.end);
+            if (s0 >= e0)
+                continue;
+            if (cursor < s0)
+                out.push_back({ cursor, s0, false, cursor == v.start });
+            out.push_back({ s0, e0, true, s0 == v.start });
+            cursor = e0;
+        }
+        if (cursor < v.end)
+            out.push_back({ cursor, v.end, false, cursor == v.start });
+    }
+    return out;
+}
+
+// smaps read with large read() calls into one buffer and parsed as each read returns, while
+// the text is still in the cache; the whole file is never held. On a read error *readErr is
+// the errno; *empty says whether the file had no text at all.
+Result<std::vector<SnapshotVma>> readSmaps(const std::string& path, int* readErr, bool* empty)
+{
+    *readErr = 0;
+    *empty = true;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        *readErr = errno;
+        return Diagnostic { path, 0, 0, errnoText(errno) };
+    }
+    snapshot::SmapsTextParser parser(path);
+    constexpr std::size_t kRead = std::size_t { 1 } << 20;
+    std::vector<char> buf(2 * kRead);
+    std::size_t have = 0; // bytes of an unfinished line kept at the front
+    for (;;) {
+        if (buf.size() - have < kRead)
+            buf.resize(have + kRead); // a line longer than a read (a name near PATH_MAX fits anyway)
+        const ssize_t n = ::read(fd, buf.data() + have, kRead);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            *readErr = errno;
+            ::close(fd);
+            return Diagnostic { path, 0, 0, errnoText(*readErr) };
+        }
+        if (n == 0)
+            break;
+        *empty = false;
+        have += std::size_t(n);
+        const std::size_t used = parser.feed(std::string_view(buf.data(), have));
+        std::memmove(buf.data(), buf.data() + used, have - used);
+        have -= used;
+    }
+    ::close(fd);
+    return parser.finish(std::string_view(buf.data(), have));
 }
 
 // Whether the process has exited (a zombie keeps /proc/PID but shows no mappings).
@@ -271,8 +394,6 @@ private:
 std::vector<SnapshotPageRun> capturePageRuns(
     const std::vector<SnapshotVma>& vmas, int pagemapFd, int kpageflagsFd, bool scan, bool* scanned)
 {
-    std::vector<SnapshotPageRun> out;
-    RunBuilder b(out);
     std::vector<std::pair<Addr, Addr>> populated;
     bool withGuard = true;
     // The ioctl refuses a range beyond the user address space (access_ok()), where
@@ -282,27 +403,24 @@ std::vector<SnapshotPageRun> capturePageRuns(
         if (s.vma.end <= kUserTop)
             scanEnd = s.vma.end;
     *scanned = scan && scanEnd && scanPopulated(pagemapFd, vmas.front().vma.start, scanEnd, &populated, &withGuard);
-    auto it = populated.begin();
-    for (const SnapshotVma& s : vmas) {
-        const ObservedVma& v = s.vma;
-        b.startVma(v.start);
-        // PAGEMAP_SCAN skips VM_PFNMAP VMAs; pread shows what they have.
-        if (!*scanned || hasFlag(v, "pf") || v.end > scanEnd) {
-            readEntries(b, pagemapFd, kpageflagsFd, v.start, v.end);
+    const std::vector<Segment> segs = segments(vmas, populated, *scanned, scanEnd);
+    std::vector<SnapshotPageRun> out;
+    out.reserve(segs.size());
+    RunBuilder b(out);
+    PagemapWindow window(pagemapFd, kpageflagsFd);
+    for (std::size_t i = 0; i < segs.size(); ++i) {
+        const Segment& g = segs[i];
+        if (g.vmaStart)
+            b.startVma(g.start);
+        if (!g.read) {
+            b.none(g.start, g.end);
             continue;
         }
-        while (it != populated.end() && it->second <= v.start)
-            ++it;
-        Addr cursor = v.start;
-        for (auto r = it; r != populated.end() && r->first < v.end; ++r) {
-            const Addr s0 = std::max(r->first, v.start), e0 = std::min(r->second, v.end);
-            if (s0 >= e0)
-                continue;
-            b.none(cursor, s0);
-            readEntries(b, pagemapFd, kpageflagsFd, s0, e0);
-            cursor = e0;
+        for (Addr a = g.start; a < g.end; a += pageSize) {
+            if (!window.holds(a))
+                window.load(a, segs, i);
+            b.add({ pageFromEntry(a, window.entry(a)), window.kpageflags(a) });
         }
-        b.none(cursor, v.end);
     }
     return out;
 }
@@ -344,6 +462,7 @@ Result<snapshot::SnapshotProcess> captureProcess(pid_t pid, const CaptureOptions
         else if (k == "PPid")
             p.ppid = std::strtoll(v.c_str(), nullptr, 10);
     }
+    p.start_brk = readStartBrk(pid);
     const std::string smapsPath = dir + "/smaps";
     const std::string pagemapPath = dir + "/pagemap";
     // pagemap is opened before smaps is read so that a process that exits in between
@@ -351,17 +470,17 @@ Result<snapshot::SnapshotProcess> captureProcess(pid_t pid, const CaptureOptions
     const int pm = ::open(pagemapPath.c_str(), O_RDONLY | O_CLOEXEC);
     if (pm < 0)
         return accessError(pid, pagemapPath, errno);
-    auto text = readFileText(smapsPath);
-    if (!text) {
-        const int err = errno;
+    int readErr = 0;
+    bool empty = true;
+    auto vmas = readSmaps(smapsPath, &readErr, &empty);
+    if (readErr) {
         ::close(pm);
-        return accessError(pid, smapsPath, err);
+        return accessError(pid, smapsPath, readErr);
     }
-    if (text->empty() && exited(p.status)) {
+    if (empty && exited(p.status)) {
         ::close(pm);
         return accessError(pid, smapsPath, ESRCH);
     }
-    auto vmas = snapshot::parseSmapsText(*text, smapsPath);
     if (!vmas) {
         ::close(pm);
         return vmas.error();

@@ -1,7 +1,9 @@
 #include "core/snapshot/smaps_text.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 
 namespace vmalab::snapshot {
 
@@ -48,6 +50,12 @@ bool expect(std::string_view s, std::size_t* pos, char c)
     return false;
 }
 
+// " kB" after a number (value is trimmed already, so only leading blanks can be left).
+bool isKb(std::string_view rest)
+{
+    return rest.size() >= 2 && rest.substr(rest.size() - 2) == "kB" && trim(rest.substr(0, rest.size() - 2)).empty();
+}
+
 // A header line starts with "HEX-"; field lines start with a name and a colon.
 bool isHeader(std::string_view line)
 {
@@ -57,10 +65,12 @@ bool isHeader(std::string_view line)
     return i > 0 && i < line.size() && line[i] == '-';
 }
 
-class Parser
+} // namespace
+
+class SmapsTextParser::Impl
 {
 public:
-    explicit Parser(const std::string& source)
+    explicit Impl(const std::string& source)
         : m_source(source)
     {
     }
@@ -93,7 +103,7 @@ private:
     void header(std::string_view text, int lineNo);
     void field(std::string_view text, int lineNo);
 
-    const std::string& m_source;
+    std::string m_source;
     std::vector<SnapshotVma> m_vmas;
     Diagnostics m_errors;
     bool m_open = false;
@@ -102,7 +112,7 @@ private:
 };
 
 // "START-END PERMS OFFSET MAJ:MIN INODE [padding] NAME"
-void Parser::header(std::string_view text, int lineNo)
+void SmapsTextParser::Impl::header(std::string_view text, int lineNo)
 {
     closeBlock(lineNo);
     ObservedVma v;
@@ -144,8 +154,16 @@ void Parser::header(std::string_view text, int lineNo)
             ++pos;
         v.name = std::string(text.substr(pos));
     }
+    // Every block of one file has about the fields of the one before: size the lists once.
+    if (!m_vmas.empty()) {
+        const SnapshotVma& prev = m_vmas.back();
+        v.smapsKb.reserve(prev.vma.smapsKb.size());
+        v.vmFlags.reserve(prev.vma.vmFlags.size() + 2);
+    }
     SnapshotVma s;
     s.vma = std::move(v);
+    if (!m_vmas.empty())
+        s.textFields.reserve(m_vmas.back().textFields.size());
     m_vmas.push_back(std::move(s));
     m_open = true;
     m_sawFlags = false;
@@ -153,19 +171,26 @@ void Parser::header(std::string_view text, int lineNo)
 }
 
 // "Name:  N kB", "THPeligible:  0", "VmFlags: rd wr mr mw me ac", "Future: anything".
-void Parser::field(std::string_view text, int lineNo)
+void SmapsTextParser::Impl::field(std::string_view text, int lineNo)
 {
-    const std::size_t colon = text.find(':');
-    if (colon == std::string_view::npos || colon == 0
-        || text.substr(0, colon).find_first_of(" \t") != std::string_view::npos)
+    // The name runs to the first colon and has no blank (one pass: this runs for every line).
+    std::size_t colon = 0;
+    while (colon < text.size() && text[colon] != ':' && !blank(text[colon]))
+        ++colon;
+    if (colon == text.size() || colon == 0 || text[colon] != ':')
         return error(lineNo, 0, "malformed smaps line: expected a maps line or `Field: value`");
     if (!m_open)
         return error(lineNo, 0, "smaps field before the first maps line");
     if (m_sawFlags)
         return error(lineNo, 0, "smaps field after VmFlags, which ends a VMA's block");
     SnapshotVma& s = m_vmas.back();
-    const std::string name(text.substr(0, colon));
-    const std::string_view value = trim(text.substr(colon + 1));
+    const std::string_view name = text.substr(0, colon);
+    std::size_t first = colon + 1, last = text.size(); // the value, trimmed (inline: every line)
+    while (first < last && blank(text[first]))
+        ++first;
+    while (last > first && blank(text[last - 1]))
+        --last;
+    const std::string_view value = text.substr(first, last - first);
     if (name == "VmFlags") {
         std::size_t i = 0;
         while (i < value.size()) {
@@ -183,35 +208,141 @@ void Parser::field(std::string_view text, int lineNo)
     // "N kB" goes to the kB list; anything else is kept as text.
     std::size_t pos = 0;
     std::uint64_t n = 0;
-    if (readNumber(value, &pos, 10, &n) && pos < value.size() && blank(value[pos]) && trim(value.substr(pos)) == "kB") {
-        s.vma.smapsKb.emplace_back(name, n);
+    if (readNumber(value, &pos, 10, &n) && pos < value.size() && blank(value[pos]) && isKb(value.substr(pos))) {
+        s.vma.smapsKb.emplace_back(std::string(name), n);
         return;
     }
-    s.textFields.push_back({ name, std::string(value), s.vma.smapsKb.size() });
+    s.textFields.push_back({ std::string(name), std::string(value), s.vma.smapsKb.size() });
+}
+
+namespace {
+
+// A field name the parser reads back as the same field: not a maps line, no colon or blank.
+bool plainFieldName(std::string_view name)
+{
+    return !name.empty() && name != "VmFlags" && name.find_first_of(": \t\n") == std::string_view::npos
+        && !isHeader(name);
+}
+
+// A text value that the parser keeps as text and does not trim.
+bool plainTextValue(std::string_view value)
+{
+    if (value.find('\n') != std::string_view::npos || trim(value) != value)
+        return false;
+    std::size_t pos = 0;
+    std::uint64_t n = 0;
+    return !(readNumber(value, &pos, 10, &n) && pos < value.size() && blank(value[pos]) && isKb(value.substr(pos)));
+}
+
+std::size_t headerLength(const ObservedVma& v, char* buf, std::size_t size)
+{
+    using ull = unsigned long long;
+    const int n = std::snprintf(buf, size, "%llx-%llx %s %08llx %02x:%02x %llu", ull(v.start), ull(v.end),
+        v.perms.c_str(), ull(v.offset), v.devMajor, v.devMinor, ull(v.inode));
+    return n < 0 ? 0 : std::min(std::size_t(n), size - 1);
 }
 
 } // namespace
 
-Result<std::vector<SnapshotVma>> parseSmapsText(std::string_view text, const std::string& sourceName)
+bool smapsTextRoundTrips(const SnapshotVma& s)
 {
-    Parser p(sourceName);
-    int lineNo = 0;
+    const ObservedVma& v = s.vma;
+    if (v.perms.size() != 4 || v.perms.find_first_of(std::string_view(" \t\n\0", 4)) != std::string::npos
+        || v.end <= v.start || !pageAligned(v.start) || !pageAligned(v.end))
+        return false;
+    if (v.name.find('\n') != std::string::npos)
+        return false;
+    char buf[128];
+    // A name that begins with a blank survives only behind the kernel's padding.
+    if (!v.name.empty() && blank(v.name.front()) && headerLength(v, buf, sizeof buf) >= kNameColumn)
+        return false;
+    for (const std::string& f : v.vmFlags)
+        if (f.empty() || f.find_first_of(" \t\n") != std::string::npos)
+            return false;
+    for (const auto& [name, kb] : v.smapsKb)
+        if (!plainFieldName(name))
+            return false;
+    std::size_t after = 0;
+    for (const TextField& t : s.textFields) {
+        if (!plainFieldName(t.name) || !plainTextValue(t.value) || t.afterKb < after || t.afterKb > v.smapsKb.size())
+            return false;
+        after = t.afterKb;
+    }
+    return true;
+}
+
+void appendSmapsText(std::string& out, const SnapshotVma& s)
+{
+    const ObservedVma& v = s.vma;
+    char buf[128];
+    const std::size_t n = headerLength(v, buf, sizeof buf);
+    out.append(buf, n);
+    if (!v.name.empty()) {
+        out.append(n < kNameColumn ? kNameColumn - n : 1, ' ');
+        out += v.name;
+    }
+    out += '\n';
+    std::size_t text = 0;
+    for (std::size_t kb = 0; kb <= v.smapsKb.size(); ++kb) {
+        for (; text < s.textFields.size() && s.textFields[text].afterKb <= kb; ++text) {
+            out += s.textFields[text].name;
+            out += ": ";
+            out += s.textFields[text].value;
+            out += '\n';
+        }
+        if (kb < v.smapsKb.size()) {
+            out += v.smapsKb[kb].first;
+            out += ": ";
+            char num[24];
+            const auto r = std::to_chars(num, num + sizeof num, v.smapsKb[kb].second);
+            out.append(num, r.ptr);
+            out += " kB\n";
+        }
+    }
+    out += "VmFlags:";
+    for (const std::string& f : v.vmFlags) {
+        out += ' ';
+        out += f;
+    }
+    out += '\n';
+}
+
+SmapsTextParser::SmapsTextParser(const std::string& sourceName)
+    : m_impl(std::make_unique<Impl>(sourceName))
+{
+}
+
+SmapsTextParser::~SmapsTextParser() = default;
+
+std::size_t SmapsTextParser::feed(std::string_view text)
+{
     std::size_t pos = 0;
     while (pos < text.size()) {
-        ++lineNo;
         const std::size_t nl = text.find('\n', pos);
-        if (nl == std::string_view::npos) {
-            // The kernel ends every line, so a last line without one was cut short.
-            p.error(lineNo, text.size() - pos, "truncated smaps: the last line has no newline");
+        if (nl == std::string_view::npos)
             break;
-        }
-        p.line(text.substr(pos, nl - pos), lineNo);
+        m_impl->line(text.substr(pos, nl - pos), ++m_lineNo);
         pos = nl + 1;
     }
-    p.finish(lineNo + 1);
-    if (!p.errors().empty())
-        return std::move(p.errors());
-    return std::move(p.vmas());
+    return pos;
+}
+
+Result<std::vector<SnapshotVma>> SmapsTextParser::finish(std::string_view rest)
+{
+    // The kernel ends every line, so a last line without one was cut short.
+    if (!rest.empty())
+        m_impl->error(++m_lineNo, rest.size(), "truncated smaps: the last line has no newline");
+    m_impl->finish(m_lineNo + 1);
+    if (!m_impl->errors().empty())
+        return std::move(m_impl->errors());
+    return std::move(m_impl->vmas());
+}
+
+Result<std::vector<SnapshotVma>> parseSmapsText(std::string_view text, const std::string& sourceName)
+{
+    SmapsTextParser p(sourceName);
+    const std::size_t used = p.feed(text);
+    return p.finish(text.substr(used));
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> parseStatusText(

@@ -3,6 +3,7 @@
 #include "core/result.h"
 #include "core/snapshot/snapshot.h"
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,6 +19,31 @@ namespace vmalab::snapshot {
 // VmFlags keeps every mnemonic, known or not. Truncated or malformed text gives
 // diagnostics at sourceName:LINE:COL (at most 20), never a partial result.
 Result<std::vector<SnapshotVma>> parseSmapsText(std::string_view text, const std::string& sourceName);
+
+// The smaps text of one VMA, as parseSmapsText() reads it back: the kernel's layout (the name
+// at column 73) without its padding of field values. smapsTextRoundTrips() says whether the
+// text reads back to exactly `vma`; what a capture reads always does, a VMA built by hand
+// (a name with a newline, a field name with a colon, a text value that reads as "N kB") may not.
+bool smapsTextRoundTrips(const SnapshotVma& vma);
+void appendSmapsText(std::string& out, const SnapshotVma& vma);
+
+// parseSmapsText() in pieces, so that a capture parses each read() while it is still in the
+// cache instead of holding the whole file: feed() parses the complete lines at the start of
+// `text` and returns the bytes it used (up to and including the last newline); finish()
+// takes what was left over (empty, or a last line without its newline).
+class SmapsTextParser
+{
+public:
+    explicit SmapsTextParser(const std::string& sourceName);
+    ~SmapsTextParser();
+    std::size_t feed(std::string_view text);
+    Result<std::vector<SnapshotVma>> finish(std::string_view rest);
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> m_impl;
+    int m_lineNo = 0;
+};
 
 // /proc/PID/status as "Key: value" pairs in order, values trimmed.
 Result<std::vector<std::pair<std::string, std::string>>> parseStatusText(

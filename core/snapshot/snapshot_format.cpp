@@ -1,7 +1,9 @@
 #include "core/snapshot/snapshot_format.h"
 
 #include "core/assert.h"
+#include "core/snapshot/smaps_text.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -106,32 +108,67 @@ Json vmaJson(const SnapshotVma& s)
     return j;
 }
 
-Json processJson(const SnapshotProcess& p)
+// The page runs as text, one per line: "START END STATE FLAGS[ KPAGEFLAGS]", hex without 0x,
+// FLAGS "-" when there are none.
+std::string pagesText(const std::vector<SnapshotPageRun>& runs)
+{
+    std::string out;
+    out.reserve(runs.size() * 40);
+    char buf[96];
+    using ull = unsigned long long;
+    for (const SnapshotPageRun& r : runs) {
+        const std::string flags = runFlags(r.run);
+        const int n = r.kpageflags
+            ? std::snprintf(buf, sizeof buf, "%llx %llx %s %s %llx\n", ull(r.run.start), ull(r.run.end),
+                pageStateName(r.run.state), flags.empty() ? "-" : flags.c_str(), ull(r.kpageflags))
+            : std::snprintf(buf, sizeof buf, "%llx %llx %s %s\n", ull(r.run.start), ull(r.run.end),
+                pageStateName(r.run.state), flags.empty() ? "-" : flags.c_str());
+        out.append(buf, std::size_t(n));
+    }
+    return out;
+}
+
+// Whether the VMAs go into an smaps section: every one reads back the same, in address order.
+bool smapsSectionFits(const std::vector<SnapshotVma>& vmas)
+{
+    for (std::size_t i = 0; i < vmas.size(); ++i)
+        if (!smapsTextRoundTrips(vmas[i]) || (i && vmas[i].vma.start < vmas[i - 1].vma.end))
+            return false;
+    return true;
+}
+
+// The process; its VMAs (as smaps text) and page runs go to sections of their own.
+Json processJson(const SnapshotProcess& p, std::vector<std::string>* sections)
 {
     Json j;
     j["pid"] = p.pid;
     j["ppid"] = p.ppid;
     j["name"] = p.name;
+    if (p.start_brk)
+        j["start_brk"] = p.start_brk;
     Json status = Json::object();
     for (const auto& [k, v] : p.status)
         status[k] = v;
     j["status"] = std::move(status);
-    Json vmas = Json::array();
-    for (const SnapshotVma& v : p.vmas)
-        vmas.push_back(vmaJson(v));
-    j["vmas"] = std::move(vmas);
-    Json pages = Json::array();
-    for (const SnapshotPageRun& r : p.pages) {
-        Json run = Json::array({ hex(r.run.start), hex(r.run.end), pageStateName(r.run.state), runFlags(r.run) });
-        if (r.kpageflags)
-            run.push_back(hex(r.kpageflags));
-        pages.push_back(std::move(run));
+    if (smapsSectionFits(p.vmas)) {
+        std::string text;
+        text.reserve(p.vmas.size() * 512);
+        for (const SnapshotVma& v : p.vmas)
+            appendSmapsText(text, v);
+        j["smaps_section"] = sections->size();
+        sections->push_back(std::move(text));
+    } else {
+        Json vmas = Json::array();
+        for (const SnapshotVma& v : p.vmas)
+            vmas.push_back(vmaJson(v));
+        j["vmas"] = std::move(vmas);
     }
-    j["pages"] = std::move(pages);
+    j["pages_section"] = sections->size();
+    sections->push_back(pagesText(p.pages));
     return j;
 }
 
-Json snapshotJson(const Snapshot& s)
+Json snapshotJson(const Snapshot& s, std::vector<std::string>* sections)
 {
     Json j;
     j["realtime_ns"] = s.realtimeNs;
@@ -149,7 +186,7 @@ Json snapshotJson(const Snapshot& s)
     j["host"] = std::move(host);
     Json procs = Json::array();
     for (const SnapshotProcess& p : s.processes)
-        procs.push_back(processJson(p));
+        procs.push_back(processJson(p, sections));
     j["processes"] = std::move(procs);
     return j;
 }
@@ -165,6 +202,17 @@ public:
     }
     bool failed() const { return m_failed; }
     Diagnostic error() const { return { m_source, 0, 0, m_message }; }
+    // The text sections that follow the document (version 2), by index.
+    std::vector<std::string> sections;
+    const std::string* section(const Json& obj, const std::string& path, const char* key)
+    {
+        std::size_t i = 0;
+        if (!num(obj, path, key, &i))
+            return nullptr;
+        if (i >= sections.size())
+            return fail(path + "." + key, "no section " + std::to_string(i) + " follows the document"), nullptr;
+        return &sections[i];
+    }
 
     bool fail(const std::string& path, const std::string& what)
     {
@@ -350,6 +398,48 @@ bool readVma(Reader& r, const Json& j, const std::string& path, SnapshotVma* s)
     return fields && readFields(r, *fields, path + ".smaps", s);
 }
 
+// A run's state by name ("present"); false when unknown.
+bool setRunState(std::string_view state, PageRun* run)
+{
+    if (state == "none")
+        run->state = PageState::None;
+    else if (state == "present")
+        run->state = PageState::Present;
+    else if (state == "swap")
+        run->state = PageState::Swap;
+    else if (state == "guard")
+        run->state = PageState::Guard;
+    else
+        return false;
+    return true;
+}
+
+// A run's flags ("wxf"); the first unknown letter, or 0.
+char setRunFlags(std::string_view flags, PageRun* run)
+{
+    for (char c : flags) {
+        if (c == 'w')
+            run->uffdWp = true;
+        else if (c == 'x')
+            run->exclusive = true;
+        else if (c == 'f')
+            run->file = true;
+        else
+            return c;
+    }
+    return 0;
+}
+
+std::string unknownState(std::string_view state)
+{
+    return "unknown page state \"" + std::string(state.substr(0, 40)) + "\"";
+}
+
+std::string unknownFlag(char c)
+{
+    return std::string("unknown page flag '") + c + "' (known: w, x, f)";
+}
+
 bool readRun(Reader& r, const Json& j, const std::string& path, SnapshotPageRun* out)
 {
     if (!j.is_array() || j.size() < 4 || j.size() > 5)
@@ -362,33 +452,132 @@ bool readRun(Reader& r, const Json& j, const std::string& path, SnapshotPageRun*
     if (!j[2].is_string() || !j[3].is_string())
         return r.fail(path, "expected the state and the flags as strings");
     const std::string& state = j[2].get_ref<const std::string&>();
-    if (state == "none")
-        run.state = PageState::None;
-    else if (state == "present")
-        run.state = PageState::Present;
-    else if (state == "swap")
-        run.state = PageState::Swap;
-    else if (state == "guard")
-        run.state = PageState::Guard;
-    else
-        return r.fail(path + "[2]", "unknown page state \"" + state.substr(0, 40) + "\"");
-    for (char c : j[3].get_ref<const std::string&>()) {
-        if (c == 'w')
-            run.uffdWp = true;
-        else if (c == 'x')
-            run.exclusive = true;
-        else if (c == 'f')
-            run.file = true;
-        else
-            return r.fail(path + "[3]", std::string("unknown page flag '") + c + "' (known: w, x, f)");
-    }
+    if (!setRunState(state, &run))
+        return r.fail(path + "[2]", unknownState(state));
+    if (const char c = setRunFlags(j[3].get_ref<const std::string&>(), &run))
+        return r.fail(path + "[3]", unknownFlag(c));
     return j.size() < 5 || r.hexValue(j[4], path + "[4]", &out->kpageflags);
+}
+
+// The VMAs: an smaps section (version 2) or an array of objects.
+bool readVmas(Reader& r, const Json& j, const std::string& path, SnapshotProcess* p)
+{
+    if (r.member(j, path, "smaps_section", false)) {
+        const std::string* text = r.section(j, path, "smaps_section");
+        if (!text)
+            return false;
+        auto vmas = parseSmapsText(*text, "smaps");
+        if (!vmas) {
+            const Diagnostic& d = vmas.error().front();
+            return r.fail(path + ".smaps_section",
+                "line " + std::to_string(d.line) + " col " + std::to_string(d.col) + ": " + d.message);
+        }
+        p->vmas = std::move(*vmas);
+        return true;
+    }
+    const Json* vmas = r.member(j, path, "vmas");
+    if (!vmas)
+        return false;
+    if (!vmas->is_array())
+        return r.fail(path + ".vmas", "expected an array");
+    for (std::size_t i = 0; i < vmas->size(); ++i) {
+        const std::string at = path + ".vmas[" + std::to_string(i) + "]";
+        SnapshotVma v;
+        if (!readVma(r, (*vmas)[i], at, &v))
+            return false;
+        if (!p->vmas.empty() && v.vma.start < p->vmas.back().vma.end)
+            return r.fail(at, "VMAs overlap or are out of address order");
+        p->vmas.push_back(std::move(v));
+    }
+    return true;
+}
+
+bool addRun(Reader& r, const std::string& at, const SnapshotPageRun& run, SnapshotProcess* p)
+{
+    if (!p->pages.empty() && run.run.start < p->pages.back().run.end)
+        return r.fail(at, "page runs overlap or are out of address order");
+    p->pages.push_back(run);
+    return true;
+}
+
+bool hexWord(std::string_view w, std::uint64_t* v)
+{
+    const auto [ptr, ec] = std::from_chars(w.data(), w.data() + w.size(), *v, 16);
+    return !w.empty() && ec == std::errc() && ptr == w.data() + w.size();
+}
+
+// One line of a pages section, "START END STATE FLAGS[ KPAGEFLAGS]"; what is wrong, or "".
+std::string runFromLine(std::string_view line, SnapshotPageRun* out)
+{
+    std::string_view word[5];
+    std::size_t words = 0;
+    for (std::size_t i = 0;;) {
+        const std::size_t sp = line.find(' ', i);
+        if (words == 5)
+            return "expected START END STATE FLAGS [KPAGEFLAGS]";
+        word[words++] = line.substr(i, sp == std::string_view::npos ? sp : sp - i);
+        if (sp == std::string_view::npos)
+            break;
+        i = sp + 1;
+    }
+    if (words < 4)
+        return "expected START END STATE FLAGS [KPAGEFLAGS]";
+    PageRun& run = out->run;
+    if (!hexWord(word[0], &run.start) || !hexWord(word[1], &run.end)
+        || (words == 5 && !hexWord(word[4], &out->kpageflags)))
+        return "malformed hex number";
+    if (run.end <= run.start || !pageAligned(run.start) || !pageAligned(run.end))
+        return "the run is empty, reversed or not page aligned";
+    if (!setRunState(word[2], &run))
+        return unknownState(word[2]);
+    if (const char c = setRunFlags(word[3] == "-" ? std::string_view() : word[3], &run))
+        return unknownFlag(c);
+    return {};
+}
+
+// The page runs: a pages section (version 2) or an array of arrays.
+bool readPages(Reader& r, const Json& j, const std::string& path, SnapshotProcess* p)
+{
+    if (r.member(j, path, "pages_section", false)) {
+        const std::string* text = r.section(j, path, "pages_section");
+        if (!text)
+            return false;
+        p->pages.reserve(std::size_t(std::count(text->begin(), text->end(), '\n')));
+        std::size_t lineNo = 0;
+        for (std::size_t pos = 0; pos < text->size();) {
+            const std::size_t nl = text->find('\n', pos);
+            ++lineNo;
+            SnapshotPageRun run;
+            std::string problem = nl == std::string::npos
+                ? "the last line has no newline"
+                : runFromLine(std::string_view(*text).substr(pos, nl - pos), &run);
+            if (problem.empty() && !p->pages.empty() && run.run.start < p->pages.back().run.end)
+                problem = "page runs overlap or are out of address order";
+            if (!problem.empty())
+                return r.fail(path + ".pages_section line " + std::to_string(lineNo), problem);
+            p->pages.push_back(run);
+            pos = nl + 1;
+        }
+        return true;
+    }
+    const Json* pages = r.member(j, path, "pages");
+    if (!pages)
+        return false;
+    if (!pages->is_array())
+        return r.fail(path + ".pages", "expected an array");
+    for (std::size_t i = 0; i < pages->size(); ++i) {
+        const std::string at = path + ".pages[" + std::to_string(i) + "]";
+        SnapshotPageRun run;
+        if (!readRun(r, (*pages)[i], at, &run) || !addRun(r, at, run, p))
+            return false;
+    }
+    return true;
 }
 
 bool readProcess(Reader& r, const Json& j, const std::string& path, SnapshotProcess* p)
 {
     if (!r.num(j, path, "pid", &p->pid) || !r.num(j, path, "ppid", &p->ppid, false)
-        || !r.str(j, path, "name", &p->name, false))
+        || !r.str(j, path, "name", &p->name, false) || !r.num(j, path, "start_brk", &p->start_brk, false))
         return false;
     if (const Json* status = r.member(j, path, "status", false)) {
         if (!status->is_object())
@@ -399,31 +588,7 @@ bool readProcess(Reader& r, const Json& j, const std::string& path, SnapshotProc
             p->status.emplace_back(it.key(), it->get<std::string>());
         }
     }
-    const Json* vmas = r.member(j, path, "vmas");
-    const Json* pages = r.member(j, path, "pages");
-    if (!vmas || !pages)
-        return false;
-    if (!vmas->is_array() || !pages->is_array())
-        return r.fail(path, "vmas and pages must be arrays");
-    for (std::size_t i = 0; i < vmas->size(); ++i) {
-        const std::string at = path + ".vmas[" + std::to_string(i) + "]";
-        SnapshotVma v;
-        if (!readVma(r, (*vmas)[i], at, &v))
-            return false;
-        if (!p->vmas.empty() && v.vma.start < p->vmas.back().vma.end)
-            return r.fail(at, "VMAs overlap or are out of address order");
-        p->vmas.push_back(std::move(v));
-    }
-    for (std::size_t i = 0; i < pages->size(); ++i) {
-        const std::string at = path + ".pages[" + std::to_string(i) + "]";
-        SnapshotPageRun run;
-        if (!readRun(r, (*pages)[i], at, &run))
-            return false;
-        if (!p->pages.empty() && run.run.start < p->pages.back().run.end)
-            return r.fail(at, "page runs overlap or are out of address order");
-        p->pages.push_back(run);
-    }
-    return true;
+    return readVmas(r, j, path, p) && readPages(r, j, path, p);
 }
 
 bool readSnapshot(Reader& r, const Json& j, const std::string& path, Snapshot* s)
@@ -494,6 +659,176 @@ Result<std::string> jsonText(std::string_view bytes, const std::string& source)
     return out;
 }
 
+// A section as a JSON string: escapes where JSON requires them; bytes of 0x80 and above are
+// kept as they are, so that a name which is not UTF-8 reads back unchanged.
+void appendJsonString(std::string& out, std::string_view s)
+{
+    static constexpr char kHex[] = "0123456789abcdef";
+    out += '"';
+    std::size_t plain = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        out.append(s.data() + plain, i - plain);
+        plain = i + 1;
+        out += '\\';
+        if (c == '"' || c == '\\')
+            out += char(c);
+        else if (c == '\n')
+            out += 'n';
+        else if (c == '\t')
+            out += 't';
+        else {
+            out += "u00";
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        }
+    }
+    out.append(s.data() + plain, s.size() - plain);
+    out += '"';
+}
+
+void appendUtf8(std::string& out, std::uint32_t cp)
+{
+    if (cp < 0x80) {
+        out += char(cp);
+    } else if (cp < 0x800) {
+        out += char(0xc0 | (cp >> 6));
+        out += char(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        out += char(0xe0 | (cp >> 12));
+        out += char(0x80 | ((cp >> 6) & 0x3f));
+        out += char(0x80 | (cp & 0x3f));
+    } else {
+        out += char(0xf0 | (cp >> 18));
+        out += char(0x80 | ((cp >> 12) & 0x3f));
+        out += char(0x80 | ((cp >> 6) & 0x3f));
+        out += char(0x80 | (cp & 0x3f));
+    }
+}
+
+bool hex4(std::string_view s, std::size_t at, std::uint32_t* v)
+{
+    if (at + 4 > s.size())
+        return false;
+    const auto [ptr, ec] = std::from_chars(s.data() + at, s.data() + at + 4, *v, 16);
+    return ec == std::errc() && ptr == s.data() + at + 4;
+}
+
+// The JSON string that starts at s[*pos] (its opening quote), unescaped; *pos ends after the
+// closing quote. What is wrong, or "".
+std::string readJsonString(std::string_view s, std::size_t* pos, std::string* out)
+{
+    std::size_t i = *pos + 1;
+    while (i < s.size()) {
+        std::size_t plain = i;
+        while (plain < s.size() && s[plain] != '"' && s[plain] != '\\' && static_cast<unsigned char>(s[plain]) >= 0x20)
+            ++plain;
+        out->append(s.data() + i, plain - i);
+        i = plain;
+        if (i >= s.size())
+            break;
+        if (s[i] == '"') {
+            *pos = i + 1;
+            return {};
+        }
+        if (s[i] != '\\')
+            return "a control character inside a string (a line cut short?)";
+        if (i + 1 >= s.size())
+            break;
+        const char e = s[i + 1];
+        i += 2;
+        switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+            *out += e;
+            break;
+        case 'b':
+            *out += '\b';
+            break;
+        case 'f':
+            *out += '\f';
+            break;
+        case 'n':
+            *out += '\n';
+            break;
+        case 'r':
+            *out += '\r';
+            break;
+        case 't':
+            *out += '\t';
+            break;
+        case 'u': {
+            std::uint32_t cp = 0, low = 0;
+            if (!hex4(s, i, &cp))
+                return "malformed \\u escape";
+            i += 4;
+            if (cp >= 0xd800 && cp < 0xdc00) {
+                if (s.substr(i, 2) != "\\u" || !hex4(s, i + 2, &low) || low < 0xdc00 || low >= 0xe000)
+                    return "a lone UTF-16 surrogate in a \\u escape";
+                i += 6;
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+            } else if (cp >= 0xdc00 && cp < 0xe000) {
+                return "a lone UTF-16 surrogate in a \\u escape";
+            }
+            appendUtf8(*out, cp);
+            break;
+        }
+        default:
+            return std::string("unknown escape \\") + e;
+        }
+    }
+    return "a string without its closing quote (the file is cut short)";
+}
+
+// Where the first JSON value of the text ends (after its closing brace), or the text's size
+// when it does not end: nlohmann then says what is wrong with it.
+std::size_t documentEnd(std::string_view s)
+{
+    std::size_t i = s.find_first_not_of(" \t\r\n");
+    if (i == std::string_view::npos || s[i] != '{')
+        return s.size();
+    int depth = 0;
+    bool inString = false;
+    for (; i < s.size(); ++i) {
+        const char c = s[i];
+        if (inString) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                inString = false;
+        } else if (c == '"') {
+            inString = true;
+        } else if (c == '{' || c == '[') {
+            ++depth;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            return i + 1;
+        }
+    }
+    return s.size();
+}
+
+// Version 2: after the document, each section on a line of its own as a JSON string, and a
+// final newline. What is wrong, or "".
+std::string readSections(std::string_view rest, std::vector<std::string>* out)
+{
+    for (std::size_t pos = 0;;) {
+        if (pos >= rest.size() || rest[pos] != '\n')
+            return "section " + std::to_string(out->size()) + ": expected a newline and a JSON string"
+                + (pos >= rest.size() ? " (the file is cut short)" : "");
+        if (++pos == rest.size())
+            return {};
+        if (rest[pos] != '"')
+            return "section " + std::to_string(out->size()) + ": expected a JSON string";
+        out->emplace_back();
+        const std::string problem = readJsonString(rest, &pos, &out->back());
+        if (!problem.empty())
+            return "section " + std::to_string(out->size() - 1) + ": " + problem;
+    }
+}
+
 } // namespace
 
 std::string snapshotsToJson(const std::vector<Snapshot>& timeline)
@@ -501,12 +836,23 @@ std::string snapshotsToJson(const std::vector<Snapshot>& timeline)
     Json doc;
     doc["format"] = kFormatName;
     doc["version"] = kFormatVersion;
+    std::vector<std::string> sections;
     Json entries = Json::array();
     for (const Snapshot& s : timeline)
-        entries.push_back(snapshotJson(s));
+        entries.push_back(snapshotJson(s, &sections));
     doc["snapshots"] = std::move(entries);
     // Invalid UTF-8 in a name (paths are bytes) is replaced rather than refused.
-    return doc.dump(-1, ' ', false, Json::error_handler_t::replace);
+    std::string out = doc.dump(-1, ' ', false, Json::error_handler_t::replace);
+    std::size_t size = out.size() + 2;
+    for (const std::string& t : sections)
+        size += t.size() + t.size() / 16 + 3;
+    out.reserve(size);
+    for (const std::string& t : sections) {
+        out += '\n';
+        appendJsonString(out, t);
+    }
+    out += '\n';
+    return out;
 }
 
 std::string writeSnapshots(const std::vector<Snapshot>& timeline)
@@ -524,7 +870,10 @@ Result<std::vector<Snapshot>> parseSnapshots(std::string_view bytes, const std::
     auto text = jsonText(bytes, sourceName);
     if (!text)
         return text.error();
-    Json doc = Json::parse(*text, nullptr, false);
+    // Version 2 puts text sections after the document: parse the document alone first.
+    const std::size_t end = documentEnd(*text);
+    const std::string_view rest = std::string_view(*text).substr(end);
+    Json doc = Json::parse(text->data(), text->data() + end, nullptr, false);
     if (doc.is_discarded())
         return Diagnostic { sourceName, 0, 0, "not a snapshot: the file is neither zstd-compressed nor valid JSON" };
     Reader r(sourceName);
@@ -538,8 +887,15 @@ Result<std::vector<Snapshot>> parseSnapshots(std::string_view bytes, const std::
         return r.error();
     if (version > kFormatVersion || version < 1)
         return Diagnostic { sourceName, 0, 0,
-            "snapshot format version " + std::to_string(version) + ": this vmalab reads version "
+            "snapshot format version " + std::to_string(version) + ": this vmalab reads versions 1 to "
                 + std::to_string(kFormatVersion) + (version > kFormatVersion ? "; a newer vmalab wrote it" : "") };
+    if (version == 1 && rest.find_first_not_of(" \t\r\n") != std::string_view::npos)
+        return Diagnostic { sourceName, 0, 0, "not a snapshot: the file is neither zstd-compressed nor valid JSON" };
+    if (version >= 2) {
+        const std::string problem = readSections(rest, &r.sections);
+        if (!problem.empty())
+            return Diagnostic { sourceName, 0, 0, "bad snapshot: sections: " + problem };
+    }
     const Json* entries = r.member(doc, "(top)", "snapshots");
     if (!entries)
         return r.error();

@@ -12,7 +12,7 @@
 // problems come back as diagnostics, so the reader is safe to fuzz.
 namespace vmalab::snapshot {
 
-constexpr int kFormatVersion = 1;
+constexpr int kFormatVersion = 2;
 constexpr const char* kFormatName = "vmalab-snapshot";
 constexpr const char* kFileExtension = ".vsnap";
 

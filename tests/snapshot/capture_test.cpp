@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/snapshot/helper_process.h"
+
 namespace vmalab::host {
 namespace {
 
@@ -32,69 +34,44 @@ class Helper
 {
 public:
     explicit Helper(bool guard)
+        : m_process([guard] { return build(guard) ? testing::Outcome::Ready : testing::Outcome::Failed; })
     {
-        int fds[2];
-        if (::pipe(fds) != 0)
-            return;
-        m_pid = ::fork();
-        if (m_pid == 0) {
-            ::close(fds[0]);
-            run(fds[1], guard);
-        }
-        ::close(fds[1]);
-        char c = 0;
-        m_ready = ::read(fds[0], &c, 1) == 1 && c == 'k';
-        ::close(fds[0]);
     }
-    ~Helper()
-    {
-        if (m_pid > 0) {
-            ::kill(m_pid, SIGKILL);
-            ::waitpid(m_pid, nullptr, 0);
-        }
-    }
-    pid_t pid() const { return m_pid; }
-    bool ready() const { return m_ready; }
+    pid_t pid() const { return m_process.pid(); }
+    bool ready() const { return m_process.outcome() == testing::Outcome::Ready; }
 
 private:
-    [[noreturn]] static void run(int out, bool guard)
+    static bool build(bool guard)
     {
-        auto fail = [&] {
-            (void)::write(out, "x", 1);
-            ::_exit(1);
-        };
         char* p = static_cast<char*>(::mmap(reinterpret_cast<void*>(kBase), 16 * P, PROT_READ | PROT_WRITE,
             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0));
         if (p != reinterpret_cast<char*>(kBase))
-            fail();
+            return false;
         for (int i : { 0, 1, 2, 10 })
             p[i * P] = 1;
         if (::mprotect(p + 4 * P, 4 * P, PROT_READ) != 0)
-            fail();
+            return false;
         if (guard && ::madvise(p + 15 * P, P, kMadvGuardInstall) != 0)
-            fail();
+            return false;
         const int mfd = static_cast<int>(::syscall(SYS_memfd_create, "snap test", 0));
         if (mfd < 0 || ::ftruncate(mfd, 2 * P) != 0)
-            fail();
+            return false;
         char* m = static_cast<char*>(::mmap(reinterpret_cast<void*>(kBase + 64 * P), 2 * P, PROT_READ | PROT_WRITE,
             MAP_SHARED | MAP_FIXED_NOREPLACE, mfd, 0));
         if (m == MAP_FAILED)
-            fail();
+            return false;
         m[0] = 1;
         const int ffd = ::open(kOddFile, O_RDWR | O_CREAT | O_TRUNC, 0600);
         if (ffd < 0 || ::ftruncate(ffd, P) != 0)
-            fail();
+            return false;
         if (::mmap(reinterpret_cast<void*>(kBase + 128 * P), P, PROT_READ, MAP_PRIVATE | MAP_FIXED_NOREPLACE, ffd, 0)
             == MAP_FAILED)
-            fail();
+            return false;
         ::unlink(kOddFile);
-        (void)::write(out, "k", 1);
-        for (;;)
-            ::pause();
+        return true;
     }
 
-    pid_t m_pid = -1;
-    bool m_ready = false;
+    testing::Helper m_process;
 };
 
 bool guardRegions()
