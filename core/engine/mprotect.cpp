@@ -14,11 +14,12 @@ using namespace abi;
 namespace {
 
 
-// mprotect_fixup(): the accounting rule, then vma_modify_flags(). Returns the start of the
-// VMA that covers [start, end) afterwards, or -errno.
-std::int64_t mprotectFixup(OpContext& c, Addr vmaStart, Addr start, Addr end, VmFlags newFlags)
+// mprotect_fixup(): the accounting rule, then vma_modify_flags() on v (a const reference
+// into the index: a look must not copy the VMA). Returns where the VMA that covers
+// [start, end) afterwards ends, or -errno.
+std::int64_t mprotectFixup(OpContext& c, const Vma& v, Addr start, Addr end, VmFlags newFlags)
 {
-    const Vma& v = std::as_const(c.mm).vmas.at(vmaStart); // const: a look must not copy the VMA
+    const Addr vmaStart = v.vm_start;
     const VmFlags oldFlags = v.vm_flags;
     if (newFlags == oldFlags) {
         const VmaText vt = VmaText::of(v);
@@ -27,7 +28,7 @@ std::int64_t mprotectFixup(OpContext& c, Addr vmaStart, Addr start, Addr end, Vm
             what += " already has that protection";
             rule += "nothing to change, so no split and no merge";
         });
-        return static_cast<std::int64_t>(vmaStart);
+        return static_cast<std::int64_t>(vt.end);
     }
     if (newFlags & VM_WRITE) {
         if (!(oldFlags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) {
@@ -47,9 +48,11 @@ std::int64_t mprotectFixup(OpContext& c, Addr vmaStart, Addr start, Addr end, Vm
     const ModifyResult r = vmaModify(c, vmaStart, start, end, newFlags, v.uffd_ctx, v.anon_name);
     if (r.err)
         return r.err;
-    if (lockedGainsWrite)
+    if (lockedGainsWrite) {
         populateVmaRange(c, start, end);
-    return static_cast<std::int64_t>(r.vmaStart);
+        return static_cast<std::int64_t>(std::as_const(c.mm).vmas.at(r.vmaStart).vm_end);
+    }
+    return static_cast<std::int64_t>(r.vmaEnd);
 }
 
 } // namespace
@@ -112,13 +115,15 @@ std::int64_t doMprotect(OpContext& c, Addr start, std::uint64_t len, std::int64_
             break;
         }
         tmp = std::min(v->vm_end, end);
-        const std::int64_t r = mprotectFixup(c, v->vm_start, nstart, tmp, newFlags);
+        const std::int64_t r = mprotectFixup(c, *v, nstart, tmp, newFlags);
         if (r < 0) {
             error = r;
             break;
         }
-        tmp = mm.vmas.at(static_cast<Addr>(r)).vm_end;
+        tmp = static_cast<Addr>(r);
         nstart = tmp;
+        if (tmp >= end)
+            break; // the next VMA starts at or after tmp: the loop would stop there
     }
     if (!error && tmp < end) {
         c.trace.step("do_mprotect_pkey", "the range ends in a hole", "part of the range is not mapped: -ENOMEM");

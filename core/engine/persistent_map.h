@@ -2,18 +2,109 @@
 
 #include "core/assert.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <new>
 #include <utility>
 
 namespace vmalab {
 
+namespace detail {
+
+// Maps a large pool chunk's pages in one go (madvise(MADV_POPULATE_WRITE); out of line:
+// <sys/mman.h> names clash with abi.h).
+void prefaultChunk(void* chunk, std::size_t bytes);
+
+// Memory for the nodes and boxes of one map and of every copy made from it (its versions
+// in History). Carving them from large chunks instead of one malloc each saves the
+// allocator's time and headers, and the pages of a 2 MiB chunk are mapped in one call
+// instead of a page fault each (docs/benchmarks.md). Freed objects are reused, never
+// returned before the last copy of the map is gone. Not thread-safe, like the node counts.
+class MapPool
+{
+public:
+    MapPool(std::size_t nodeBytes, std::size_t boxBytes)
+        : m_bytes { roundUp(nodeBytes), roundUp(boxBytes) }
+    {
+    }
+    MapPool(const MapPool&) = delete;
+    MapPool& operator=(const MapPool&) = delete;
+    ~MapPool()
+    {
+        while (m_chunks) {
+            Chunk* c = m_chunks;
+            m_chunks = c->next;
+            ::operator delete(static_cast<void*>(c), c->align);
+        }
+    }
+
+    // kind 0: a node, 1: a box.
+    void* allocate(int kind)
+    {
+        if (void* p = m_free[kind]) {
+            m_free[kind] = *static_cast<void**>(p);
+            return p;
+        }
+        const std::size_t n = m_bytes[kind];
+        if (static_cast<std::size_t>(m_end - m_next) < n)
+            grow(n);
+        void* p = m_next;
+        m_next += n;
+        return p;
+    }
+    void deallocate(int kind, void* p)
+    {
+        *static_cast<void**>(p) = m_free[kind];
+        m_free[kind] = p;
+    }
+
+    std::uint32_t refs = 1; // maps using the pool
+
+private:
+    static constexpr std::size_t kAlign = alignof(std::max_align_t);
+    static constexpr std::size_t kFirstChunk = 1024; // small maps (files, fds) stay small
+    static constexpr std::size_t kHugeChunk = std::size_t(2) << 20; // a transparent huge page
+    static std::size_t roundUp(std::size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
+    struct Chunk
+    {
+        Chunk* next;
+        std::align_val_t align;
+    };
+
+    void grow(std::size_t need)
+    {
+        while (m_nextChunk < kHugeChunk && m_nextChunk < roundUp(sizeof(Chunk)) + need)
+            m_nextChunk *= 2;
+        const std::size_t bytes = std::max(m_nextChunk, roundUp(sizeof(Chunk)) + need);
+        if (m_nextChunk < kHugeChunk)
+            m_nextChunk *= 2;
+        const std::align_val_t align { bytes >= kHugeChunk ? kHugeChunk : kAlign };
+        void* mem = ::operator new(bytes, align);
+        if (bytes >= kHugeChunk)
+            prefaultChunk(mem, bytes);
+        m_chunks = new (mem) Chunk { m_chunks, align };
+        m_next = static_cast<char*>(mem) + roundUp(sizeof(Chunk));
+        m_end = static_cast<char*>(mem) + bytes;
+    }
+
+    std::size_t m_bytes[2];
+    void* m_free[2] = { nullptr, nullptr };
+    char* m_next = nullptr;
+    char* m_end = nullptr;
+    std::size_t m_nextChunk = kFirstChunk;
+    Chunk* m_chunks = nullptr;
+};
+
+} // namespace detail
+
 // An ordered map whose copies share every node they have not changed: copying is O(1) (one
 // reference count), and a change copies only the nodes on its path. It is a B+tree with
-// path copying: wide nodes keep it a few levels deep (4 at 60,000 VMAs, where a treap was
-// about 30), so a lookup touches few cache lines and a change copies few nodes. History
-// keeps a World per operation this way (docs/history.md).
+// path copying: nodes of 16 keep it a few levels deep (5 at 60,000 VMAs, where a treap was
+// about 30), so a lookup touches few cache lines and a change copies few small nodes. History
+// keeps its checkpoint worlds this way (docs/history.md).
 //
 // It offers the part of std::map the engine uses. Differences: iterators are read-only
 // (change values through at()); a reference from at() stays valid until the map is next
@@ -23,11 +114,12 @@ namespace vmalab {
 template <typename K, typename V>
 class PersistentMap
 {
-    // Entries per node. 16 measured best for the model-vs-kernel benchmark: wider nodes
-    // make every path copy (one per operation kept in History) dearer.
+    // Entries per node. 16 measured best for the model-vs-kernel benchmark (5% faster than
+    // 8) once History stopped keeping a world per operation: changes to an unshared map
+    // happen in place, so only the rarer path copies pay for the wider nodes.
     static constexpr int kMax = 16;
     static constexpr int kMin = kMax / 2; // every node but the root holds at least this many
-    static constexpr int kMaxDepth = 16;  // 8^16 entries: never reached
+    static constexpr int kMaxDepth = 24;  // kMin^24 entries: never reached
 
     // Values live in boxes of their own, shared by the node copies a path copy makes, so a
     // change copies small nodes and only the one value it changes.
@@ -133,22 +225,32 @@ public:
     PersistentMap(const PersistentMap& o)
         : m_root(o.m_root)
         , m_size(o.m_size)
+        , m_pool(o.m_pool)
     {
         if (m_root)
             ++m_root->refs;
+        if (m_pool)
+            ++m_pool->refs;
     }
     PersistentMap(PersistentMap&& o) noexcept
         : m_root(std::exchange(o.m_root, nullptr))
         , m_size(std::exchange(o.m_size, 0))
+        , m_pool(std::exchange(o.m_pool, nullptr))
     {
     }
     PersistentMap& operator=(PersistentMap o) noexcept
     {
         std::swap(m_root, o.m_root);
         std::swap(m_size, o.m_size);
+        std::swap(m_pool, o.m_pool);
         return *this;
     }
-    ~PersistentMap() { release(m_root); }
+    ~PersistentMap()
+    {
+        release(m_root);
+        if (m_pool && --m_pool->refs == 0)
+            delete m_pool;
+    }
 
     std::size_t size() const { return m_size; }
     bool empty() const { return m_size == 0; }
@@ -279,24 +381,34 @@ public:
     std::size_t nodesNotIn(const PersistentMap& other) const { return countUnshared(m_root, other); }
 
 private:
-    static V& uniqueValue(Box*& b)
+    Node* newNode() { return new (m_pool->allocate(0)) Node; }
+    Node* newNode(const Node& n) { return new (m_pool->allocate(0)) Node(n); }
+    template <typename... A>
+    Box* newBox(A&&... a)
+    {
+        return new (m_pool->allocate(1)) Box { 1, V(std::forward<A>(a)...) };
+    }
+
+    V& uniqueValue(Box*& b)
     {
         if (b->refs > 1) {
             --b->refs;
-            b = new Box { 1, b->value };
+            b = newBox(b->value);
         }
         return b->value;
     }
 
     V& insertNew(const K& k, V v)
     {
-        Box* box = new Box { 1, std::move(v) };
+        if (!m_pool)
+            m_pool = new detail::MapPool(sizeof(Node), sizeof(Box));
+        Box* box = newBox(std::move(v));
         if (!m_root)
-            m_root = new Node;
+            m_root = newNode();
         typename Node::Slot s;
         s.box = box;
         if (Node* split = insertInto(m_root, k, s)) {
-            Node* root = new Node;
+            Node* root = newNode();
             root->leaf = false;
             root->count = 2;
             root->keys[0] = m_root->keys[0];
@@ -418,12 +530,14 @@ private:
         return n ? Pos { n, n->count - 1 } : Pos {};
     }
 
-    static void releaseBox(Box* b)
+    void releaseBox(Box* b)
     {
-        if (--b->refs == 0)
-            delete b;
+        if (--b->refs == 0) {
+            b->~Box();
+            m_pool->deallocate(1, b);
+        }
     }
-    static void release(Node* n)
+    void release(Node* n)
     {
         if (!n || --n->refs != 0)
             return;
@@ -433,15 +547,16 @@ private:
             else
                 release(n->items[i].kid);
         }
-        delete n;
+        n->~Node();
+        m_pool->deallocate(0, n);
     }
 
     // Gives `slot` a node of its own, copying a shared one (its children become shared).
-    static void makeUnique(Node*& slot)
+    void makeUnique(Node*& slot)
     {
         if (slot->refs == 1)
             return;
-        Node* copy = new Node(*slot);
+        Node* copy = newNode(*slot);
         copy->refs = 1;
         for (int i = 0; i < copy->count; ++i) {
             if (copy->leaf)
@@ -455,7 +570,7 @@ private:
 
     // Puts (k, s) at index i of the unique node n. When n is full it splits: the upper
     // half moves to a new node, which is returned for the parent to link.
-    static Node* insertAt(Node* n, int i, const K& k, typename Node::Slot s)
+    Node* insertAt(Node* n, int i, const K& k, typename Node::Slot s)
     {
         if (n->count < kMax) {
             for (int j = n->count; j > i; --j) {
@@ -467,7 +582,7 @@ private:
             ++n->count;
             return nullptr;
         }
-        Node* right = new Node;
+        Node* right = newNode();
         right->leaf = n->leaf;
         constexpr int leftCount = (kMax + 1) / 2;
         // Entries [leftCount, kMax] of the kMax + 1 (with the new one) go right.
@@ -485,7 +600,7 @@ private:
         return right;
     }
 
-    static Node* insertInto(Node*& slot, const K& k, typename Node::Slot s)
+    Node* insertInto(Node*& slot, const K& k, typename Node::Slot s)
     {
         makeUnique(slot);
         Node* n = slot;
@@ -512,7 +627,7 @@ private:
 
     // Child i of the unique inner node n has fallen below kMin entries: join it with a
     // neighbour, or even the two out when together they overfill a node.
-    static void rebalance(Node* n, int i)
+    void rebalance(Node* n, int i)
     {
         if (n->count < 2)
             return; // only the root can have one child; erase() collapses it
@@ -563,7 +678,7 @@ private:
     }
 
     // Removes k, which is present, from the subtree at slot.
-    static void eraseFrom(Node*& slot, const K& k)
+    void eraseFrom(Node*& slot, const K& k)
     {
         makeUnique(slot);
         Node* n = slot;
@@ -604,6 +719,7 @@ private:
 
     Node* m_root = nullptr;
     std::size_t m_size = 0;
+    detail::MapPool* m_pool = nullptr; // shared by every copy; set by the first insert
 };
 
 } // namespace vmalab

@@ -2,9 +2,11 @@
 
 #include "core/engine/world.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <initializer_list>
 #include <iosfwd>
 #include <string>
 #include <utility>
@@ -91,6 +93,8 @@ public:
 
     std::string str() const;
     operator std::string() const { return str(); }
+    // The object rendering this text (nullptr for a literal): History finds its calls so.
+    const TraceDeferred* source() const { return m_part == literalPart ? nullptr : m_p.deferred; }
     bool empty() const;
     std::size_t size() const { return str().size(); }
     std::size_t find(const std::string& s, std::size_t pos = 0) const { return str().find(s, pos); }
@@ -125,6 +129,100 @@ private:
     int m_part = literalPart;
 };
 
+// The VMA ids a step names: one or two almost always, so they live inline (a heap vector
+// for each of a step's three lists cost a malloc apiece, in a history of a million steps).
+// Reads like a std::vector<VmaId> and converts to one.
+class IdList
+{
+public:
+    using value_type = VmaId;
+    using size_type = std::size_t;
+    using const_iterator = const VmaId*;
+    using iterator = const VmaId*;
+
+    IdList() = default;
+    IdList(std::initializer_list<VmaId> ids) { append(ids.begin(), ids.end()); }
+    IdList(const std::vector<VmaId>& ids) { append(ids.data(), ids.data() + ids.size()); }
+    IdList(const IdList& o) { append(o.begin(), o.end()); }
+    IdList(IdList&& o) noexcept { take(o); }
+    IdList& operator=(const IdList& o)
+    {
+        if (this != &o) {
+            m_size = 0;
+            append(o.begin(), o.end());
+        }
+        return *this;
+    }
+    IdList& operator=(IdList&& o) noexcept
+    {
+        if (this != &o) {
+            release();
+            take(o);
+        }
+        return *this;
+    }
+    ~IdList() { release(); }
+
+    const VmaId* begin() const { return data(); }
+    const VmaId* end() const { return data() + m_size; }
+    std::size_t size() const { return m_size; }
+    bool empty() const { return m_size == 0; }
+    VmaId front() const { return data()[0]; }
+    VmaId back() const { return data()[m_size - 1]; }
+    VmaId operator[](std::size_t i) const { return data()[i]; }
+    void push_back(VmaId id) { append(&id, &id + 1); }
+    void clear() { m_size = 0; }
+    operator std::vector<VmaId>() const { return std::vector<VmaId>(begin(), end()); }
+
+    friend bool operator==(const IdList& a, const IdList& b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+    friend bool operator==(const IdList& a, const std::vector<VmaId>& b)
+    {
+        return std::equal(a.begin(), a.end(), b.begin(), b.end());
+    }
+
+private:
+    static constexpr std::uint32_t kInline = 2;
+    const VmaId* data() const { return m_capacity > kInline ? m_heap : m_inline; }
+    void append(const VmaId* from, const VmaId* to)
+    {
+        const auto n = static_cast<std::uint32_t>(to - from);
+        if (m_size + n > m_capacity) {
+            const std::uint32_t capacity = std::max(m_size + n, 2 * m_capacity);
+            auto* grown = new VmaId[capacity];
+            std::copy(begin(), end(), grown);
+            release();
+            m_heap = grown;
+            m_capacity = capacity;
+        }
+        std::copy(from, to, (m_capacity > kInline ? m_heap : m_inline) + m_size);
+        m_size += n;
+    }
+    void take(IdList& o) noexcept
+    {
+        m_size = o.m_size;
+        m_capacity = o.m_capacity;
+        if (o.m_capacity > kInline)
+            m_heap = o.m_heap;
+        else
+            std::copy(o.m_inline, o.m_inline + o.m_size, m_inline);
+        o.m_size = 0;
+        o.m_capacity = kInline;
+    }
+    void release() noexcept
+    {
+        if (m_capacity > kInline)
+            delete[] m_heap;
+        m_capacity = kInline;
+    }
+
+    std::uint32_t m_size = 0;
+    std::uint32_t m_capacity = kInline;
+    union {
+        VmaId m_inline[kInline];
+        VmaId* m_heap;
+    };
+};
+
 // One decision or action of the kernel, as data: the GUI steps through these.
 struct TraceStep
 {
@@ -136,9 +234,9 @@ struct TraceStep
     // of the same action on consecutive pages are one step.
     Addr pagesStart = 0;
     Addr pagesEnd = 0;
-    std::vector<VmaId> created; // VMAs by identity (Vma::id)
-    std::vector<VmaId> changed;
-    std::vector<VmaId> removed;
+    IdList created; // VMAs by identity (Vma::id)
+    IdList changed;
+    IdList removed;
 };
 
 // Everything one call did: the steps in order and the value the syscall returned.

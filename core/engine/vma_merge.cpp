@@ -407,7 +407,7 @@ ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmF
         });
         s.changed = { pt.id };
         s.removed = { middleId, nextId };
-        return { 0, pt.start };
+        return { 0, pt.start, pt.end };
     }
     if (mergeLeft) {
         Vma& prev = c.mm.vmas.at(prevC->vm_start);
@@ -447,7 +447,7 @@ ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmF
             s.removed = { middleId };
         else
             s.changed.push_back(shrunk.id);
-        return { 0, pt.start };
+        return { 0, pt.start, pt.end };
     }
     if (mergeRight) {
         const Addr nextStart = nextC->vm_start;
@@ -483,7 +483,7 @@ ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmF
         } else {
             s.changed = { gt.id, middleId };
         }
-        return { 0, gt.start };
+        return { 0, gt.start, gt.end };
     }
 
     c.trace.deferredStep(fn, [=](std::string& what, std::string& rule) {
@@ -496,11 +496,11 @@ ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmF
     });
     if (middle.vm_start < start) {
         if (int err = splitVma(c, middle.vm_start, start, true, true))
-            return { err, 0 };
+            return { err, 0, 0 };
     }
     if (end < middle.vm_end) {
         if (int err = splitVma(c, start, end, false, true))
-            return { err, 0 };
+            return { err, 0, 0 };
     }
     Vma& slice = c.mm.vmas.at(start);
     slice.vm_flags = newFlags | sticky;
@@ -512,7 +512,7 @@ ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmF
         what += " takes its new attributes in place";
     });
     s.changed = { st.id };
-    return { 0, start };
+    return { 0, start, st.end };
 }
 
 void anonVmaPrepare(OpContext& c, Vma& v)

@@ -118,6 +118,7 @@ struct ModifyResult
 {
     int err = 0;        // 0 or -errno
     Addr vmaStart = 0;  // start of the VMA that now covers the modified slice
+    Addr vmaEnd = 0;    // and its end (saves the caller a lookup)
 };
 
 // vma_modify() via vma_merge_existing_range(): give [start, end) of the VMA at middleStart
