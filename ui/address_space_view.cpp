@@ -8,12 +8,14 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
+#include <QTimer>
 #include <QToolTip>
 #include <QWheelEvent>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <map>
 
 namespace vmalab::ui {
 
@@ -64,6 +66,16 @@ AddressSpaceView::AddressSpaceView(QWidget* parent)
     setMouseTracking(true);
     setFocusPolicy(Qt::StrongFocus);
     setAutoFillBackground(false);
+    m_animTimer = new QTimer(this);
+    m_animTimer->setInterval(15);
+    connect(m_animTimer, &QTimer::timeout, this, [this] {
+        if (!m_anim.active || m_anim.held)
+            return;
+        m_anim.t = m_animMs > 0 ? static_cast<double>(m_animClock.elapsed()) / m_animMs : 1.0;
+        if (m_anim.t >= 1)
+            finishAnimation();
+        update();
+    });
 }
 
 void AddressSpaceView::setWorld(const World& world, const QStringList& processNames, const PositionChanges& changes)
@@ -72,6 +84,18 @@ void AddressSpaceView::setWorld(const World& world, const QStringList& processNa
     const bool had = m_viewSet && !m_axis.segments.empty();
     const Addr centre = had ? pxToAddr(m_axis, m_view, m_view.left + m_view.width / 2) : 0;
     const double pxPerPage = m_view.pxPerUnit;
+    std::size_t vmaCount = 0;
+    for (const Mm& mm : world.procs)
+        vmaCount += mm.vmas.size();
+    for (const Mm& mm : m_world.procs)
+        vmaCount += mm.vmas.size();
+    const bool animate = m_animMs > 0 && isVisible() && m_viewSet && !m_draw.empty() && vmaCount <= maxAnimatedVmas;
+    MapAxis oldAxis;
+    const Viewport oldView = m_view;
+    const double oldRowHeight = rowHeight();
+    if (animate)
+        oldAxis = m_axis;
+    finishAnimation();
     World old = std::move(m_world);
     PositionChanges oldChanges = std::move(m_changes);
     m_world = world;
@@ -95,7 +119,239 @@ void AddressSpaceView::setWorld(const World& world, const QStringList& processNa
         m_selProc = -1;
         m_selId = 0;
     }
+    if (animate)
+        startAnimation(old, oldAxis, oldView, oldRowHeight);
     update();
+}
+
+namespace {
+
+QColor barFill(const World& world, const Mm& mm, const Vma& v)
+{
+    const QColor fill = vmaKindColor(vmaKind(world, mm, v));
+    return (v.vm_flags & VM_ACCESS_FLAGS) == 0 ? blend(fill, Qt::white, 0.7) : fill;
+}
+
+double easeInOut(double t)
+{
+    t = std::clamp(t, 0.0, 1.0);
+    return t < 0.5 ? 4 * t * t * t : 1 - std::pow(-2 * t + 2, 3) / 2;
+}
+
+QRectF lerp(const QRectF& a, const QRectF& b, double t)
+{
+    return { a.x() + (b.x() - a.x()) * t, a.y() + (b.y() - a.y()) * t, a.width() + (b.width() - a.width()) * t,
+        a.height() + (b.height() - a.height()) * t };
+}
+
+} // namespace
+
+void AddressSpaceView::startAnimation(const World& old, const MapAxis& oldAxis, const Viewport& oldView, double oldRowHeight)
+{
+    using Kind = StepChange::Kind;
+    const std::vector<StepChange> changes = diffSteps(old, m_world);
+    if (changes.empty())
+        return;
+    Animation a;
+    a.oldAxis = oldAxis;
+    a.oldView = oldView;
+    a.oldRowHeight = oldRowHeight;
+    for (std::size_t p = 0; p < m_world.procs.size(); ++p) {
+        const Mm& mm = m_world.procs[p];
+        const int proc = static_cast<int>(p);
+        std::map<VmaId, const StepChange*> byId;
+        for (const StepChange& c : changes)
+            if (c.proc == proc && c.kind != Kind::Pages)
+                byId[c.id] = &c;
+        for (const auto& e : mm.vmas) {
+            const Vma& v = e.second;
+            AnimItem item;
+            item.proc = proc;
+            item.id = v.id;
+            item.after = true;
+            item.start = v.vm_start;
+            item.end = v.vm_end;
+            item.fill = barFill(m_world, mm, v);
+            item.oldFill = item.fill;
+            const auto it = byId.find(v.id);
+            const StepChange* c = it == byId.end() ? nullptr : it->second;
+            item.before = !c || c->kind != Kind::Appeared;
+            item.oldStart = c && item.before ? c->oldStart : v.vm_start;
+            item.oldEnd = c && item.before ? c->oldEnd : v.vm_end;
+            if (c && item.before && p < old.procs.size())
+                if (const Vma* o = old.procs[p].vmaAt(item.oldStart); o && o->id == v.id) {
+                    item.oldFill = barFill(old, old.procs[p], *o);
+                    item.flash = o->vm_flags != v.vm_flags;
+                }
+            a.items.push_back(item);
+        }
+    }
+    for (const StepChange& c : changes) {
+        if (c.kind == Kind::Pages) {
+            a.pages.push_back(c);
+            continue;
+        }
+        if (c.kind != Kind::Disappeared || c.proc >= static_cast<int>(old.procs.size()))
+            continue;
+        const Mm& om = old.procs[static_cast<std::size_t>(c.proc)];
+        AnimItem item;
+        item.proc = c.proc;
+        item.id = c.id;
+        item.before = true;
+        item.oldStart = item.start = c.oldStart;
+        item.oldEnd = item.end = c.oldEnd;
+        if (const Vma* o = om.vmaAt(c.oldStart))
+            item.fill = item.oldFill = barFill(old, om, *o);
+        a.items.push_back(item);
+    }
+    a.active = true;
+    m_anim = std::move(a);
+    m_animClock.start();
+    m_animTimer->start();
+}
+
+void AddressSpaceView::setAnimationDuration(int ms)
+{
+    m_animMs = std::max(0, ms);
+    if (m_animMs == 0)
+        finishAnimation();
+}
+
+void AddressSpaceView::setAnimationProgress(double t)
+{
+    if (!m_anim.active)
+        return;
+    m_anim.held = true;
+    m_anim.t = t;
+    if (t >= 1)
+        finishAnimation();
+    update();
+}
+
+void AddressSpaceView::finishAnimation()
+{
+    if (m_animTimer)
+        m_animTimer->stop();
+    if (!m_anim.active)
+        return;
+    m_anim = {};
+    update();
+}
+
+QRectF AddressSpaceView::barRect(int proc, Addr start, Addr end) const
+{
+    const RowGeometry g = rowGeometry(proc, rowsTop(), rowHeight());
+    const double x0 = addrToPx(m_axis, m_view, start);
+    const double x1 = addrToPx(m_axis, m_view, end);
+    return { x0, g.barTop, std::max(1.0, x1 - x0), g.barHeight };
+}
+
+std::vector<AddressSpaceView::AnimatedBar> AddressSpaceView::animationFrame(double t) const
+{
+    std::vector<AnimatedBar> out;
+    if (!m_anim.active)
+        return out;
+    const double e = easeInOut(t);
+    auto oldRect = [&](int proc, Addr s, Addr end) {
+        const RowGeometry g = rowGeometry(proc, rowsTop(), m_anim.oldRowHeight);
+        const double x0 = addrToPx(m_anim.oldAxis, m_anim.oldView, s);
+        const double x1 = addrToPx(m_anim.oldAxis, m_anim.oldView, end);
+        return QRectF(x0, g.barTop, std::max(1.0, x1 - x0), g.barHeight);
+    };
+    for (const AnimItem& i : m_anim.items) {
+        AnimatedBar b;
+        b.proc = i.proc;
+        b.id = i.id;
+        const QRectF from = i.before ? oldRect(i.proc, i.oldStart, i.oldEnd) : oldRect(i.proc, i.start, i.end);
+        const QRectF to = i.after ? barRect(i.proc, i.start, i.end) : barRect(i.proc, i.oldStart, i.oldEnd);
+        b.rect = lerp(from, to, e);
+        b.opacity = i.before && i.after ? 1.0 : i.after ? e : 1.0 - e;
+        b.fill = blend(i.oldFill, i.fill, e);
+        b.flash = i.flash;
+        out.push_back(b);
+    }
+    return out;
+}
+
+std::vector<AddressSpaceView::AnimatedFlash> AddressSpaceView::animationFlashes(double t) const
+{
+    std::vector<AnimatedFlash> out;
+    if (!m_anim.active)
+        return out;
+    const double rh = rowHeight();
+    for (const StepChange& c : m_anim.pages) {
+        const RowGeometry g = rowGeometry(c.proc, rowsTop(), rh);
+        const double x0 = addrToPx(m_axis, m_view, c.start);
+        const double x1 = addrToPx(m_axis, m_view, c.end);
+        QRectF r(x0, g.stripTop, std::max(1.0, x1 - x0), g.stripHeight);
+        if (r.width() < 6) // a flash must be seen, as guard cells are
+            r = QRectF(r.center().x() - 3, r.y(), 6, r.height());
+        out.push_back({ c.proc, r.adjusted(-2, -2, 2, 2), 1.0 - easeInOut(t) });
+    }
+    return out;
+}
+
+void AddressSpaceView::paintAnimation(QPainter& p)
+{
+    paintRuler(p);
+    const double rh = rowHeight();
+    for (int r = 0; r < static_cast<int>(m_draw.size()); ++r) {
+        const RowGeometry g = rowGeometry(r, rowsTop(), rh);
+        if (r % 2 == 1)
+            p.fillRect(QRectF(0, g.top, width(), g.bottom - g.top), palette().color(QPalette::AlternateBase));
+        paintRowHeader(p, r, g);
+    }
+    const QRectF screen(-50, 0, width() + 100, height());
+    const double t = m_anim.t;
+    const std::vector<AnimatedBar> frame = animationFrame(t);
+    for (std::size_t idx = 0; idx < frame.size(); ++idx) {
+        const AnimatedBar& b = frame[idx];
+        const AnimItem& i = m_anim.items[idx]; // animationFrame() keeps the items' order
+        if (!b.rect.intersects(screen))
+            continue;
+        const RowGeometry g = rowGeometry(b.proc, rowsTop(), rh);
+        p.setOpacity(b.opacity);
+        p.fillRect(b.rect, b.fill);
+        p.setPen(QPen(blend(b.fill, Qt::black, 0.45), 1));
+        p.drawRect(b.rect.adjusted(0, 0, -1, -1));
+        if (b.flash) {
+            p.setPen(QPen(changedColor(), 3.5, Qt::DashLine));
+            p.drawRect(b.rect.adjusted(-1.5, -1.5, 1.5, 1.5));
+        }
+        // The new world's pages, squeezed into the moving bar, so the strip does not blink.
+        const QRectF strip(b.rect.x(), g.stripTop, b.rect.width(), g.stripHeight);
+        p.fillRect(strip, pageKindColor(PageKind::None));
+        const Mm& mm = m_world.procs[static_cast<std::size_t>(b.proc)];
+        if (i.after) {
+            const double span = static_cast<double>(i.end - i.start);
+            mm.ptes.forEach(i.start >> pageShift, i.end >> pageShift, [&](std::uint64_t s, std::uint64_t e, const Pte& pte) {
+                const PageKind k = pageKind(&pte);
+                if (k == PageKind::None)
+                    return;
+                const double f0 = static_cast<double>((s << pageShift) - i.start) / span;
+                const double f1 = static_cast<double>((e << pageShift) - i.start) / span;
+                const QRectF rr(strip.x() + f0 * strip.width(), strip.y(), std::max(1.5, (f1 - f0) * strip.width()),
+                    strip.height());
+                if (k == PageKind::Guard) {
+                    p.fillRect(rr, QColor(0xf0, 0xe4, 0x42));
+                    p.fillRect(rr, guardBrush());
+                } else {
+                    p.fillRect(rr, pageKindColor(k));
+                }
+            });
+        }
+    }
+    p.setOpacity(1);
+    for (const AnimatedFlash& f : animationFlashes(t)) {
+        QColor c = changedColor();
+        c.setAlphaF(static_cast<float>(0.55 * f.strength));
+        p.fillRect(f.rect, c);
+        QColor edge = changedColor();
+        edge.setAlphaF(static_cast<float>(f.strength));
+        p.setPen(QPen(edge, 2.5));
+        p.drawRect(f.rect);
+    }
+    paintLegend(p);
 }
 
 int AddressSpaceView::changeOf(VmaId id) const
@@ -354,8 +610,11 @@ const AddressSpaceView::DrawVma* AddressSpaceView::findDraw(int proc, VmaId id) 
 
 void AddressSpaceView::setSelection(int proc, VmaId id, bool centre)
 {
-    m_selProc = proc;
-    m_selId = id;
+    // A selection naming no VMA of that process (a step's created VMA that lives in another
+    // process) would highlight nothing: drop it.
+    const bool exists = findDraw(proc, id) != nullptr;
+    m_selProc = exists ? proc : -1;
+    m_selId = exists ? id : 0;
     ++m_generation; // the selected bar is drawn on its own
     if (centre) {
         if (const DrawVma* d = findDraw(proc, id)) {
@@ -601,6 +860,8 @@ bool AddressSpaceView::event(QEvent* event)
 void AddressSpaceView::paintEvent(QPaintEvent*)
 {
     m_stats = {};
+    m_rowStats.clear();
+    m_drawn.clear();
     QPainter p(this);
     p.setRenderHint(QPainter::Antialiasing, false);
     p.fillRect(rect(), palette().color(QPalette::Base));
@@ -609,10 +870,25 @@ void AddressSpaceView::paintEvent(QPaintEvent*)
         p.drawText(rect(), Qt::AlignCenter, tr("Run a scenario to see its address space"));
         return;
     }
+    if (m_anim.active && m_anim.t < 1) {
+        paintAnimation(p);
+        return;
+    }
     ensureCache();
     paintRuler(p);
-    for (int r = 0; r < static_cast<int>(m_draw.size()); ++r)
+    for (int r = 0; r < static_cast<int>(m_draw.size()); ++r) {
+        const PaintStats before = m_stats;
         paintRow(p, r);
+        PaintStats row;
+        row.bars = m_stats.bars - before.bars;
+        row.labels = m_stats.labels - before.labels;
+        row.pageRuns = m_stats.pageRuns - before.pageRuns;
+        row.gapLabels = m_stats.gapLabels - before.gapLabels;
+        row.guardRuns = m_stats.guardRuns - before.guardRuns;
+        row.forkBadges = m_stats.forkBadges - before.forkBadges;
+        row.differences = m_stats.differences - before.differences;
+        m_rowStats.push_back(row);
+    }
     paintForkLinks(p);
     paintLegend(p);
 }
@@ -935,14 +1211,9 @@ void AddressSpaceView::paintRuler(QPainter& p)
     }
 }
 
-void AddressSpaceView::paintRow(QPainter& p, int row)
+void AddressSpaceView::paintRowHeader(QPainter& p, int row, const RowGeometry& g)
 {
-    const RowGeometry g = rowGeometry(row, rowsTop(), rowHeight());
-    const auto& draws = m_draw[static_cast<std::size_t>(row)];
     const Mm& mm = m_world.procs[static_cast<std::size_t>(row)];
-    if (row % 2 == 1)
-        p.fillRect(QRectF(0, g.top, width(), g.bottom - g.top), palette().color(QPalette::AlternateBase));
-    // Row header.
     QFont hf = font();
     hf.setBold(true);
     p.setFont(hf);
@@ -969,6 +1240,15 @@ void AddressSpaceView::paintRow(QPainter& p, int row)
     }
     p.setPen(palette().color(QPalette::Text));
     p.drawText(QPointF(hx, g.top + 16), header);
+}
+
+void AddressSpaceView::paintRow(QPainter& p, int row)
+{
+    const RowGeometry g = rowGeometry(row, rowsTop(), rowHeight());
+    const auto& draws = m_draw[static_cast<std::size_t>(row)];
+    if (row % 2 == 1)
+        p.fillRect(QRectF(0, g.top, width(), g.bottom - g.top), palette().color(QPalette::AlternateBase));
+    paintRowHeader(p, row, g);
     RowCache& cache = m_cache[static_cast<std::size_t>(row)];
     paintGaps(p, row, g);
     m_drawRow = row;
@@ -1063,6 +1343,7 @@ void AddressSpaceView::paintBar(QPainter& p, const DrawVma& d, const RowGeometry
     if (!d.match)
         fill = blend(fill, palette().color(QPalette::Base), 0.8);
     p.fillRect(bar, fill);
+    m_drawn.push_back({ m_drawRow, d.vma.id, bar, selected, change, {} });
     if (none && bar.width() > 6) {
         p.fillRect(bar, QBrush(blend(fill, Qt::black, 0.25), Qt::FDiagPattern));
     }
@@ -1135,6 +1416,7 @@ void AddressSpaceView::paintBar(QPainter& p, const DrawVma& d, const RowGeometry
     for (const QString& l : lines)
         elided << fm.elidedText(l, Qt::ElideRight, static_cast<int>(visible.width()));
     p.drawText(visible, Qt::AlignLeft | Qt::AlignVCenter, elided.join(QLatin1Char('\n')));
+    m_drawn.back().label = elided.join(QLatin1Char('\n'));
     ++m_stats.labels;
 }
 

@@ -7,11 +7,15 @@
 #include "ui/scenario_session.h"
 #include "ui/world_diff.h"
 
+#include <QColor>
+#include <QElapsedTimer>
 #include <QImage>
+#include <QRectF>
 #include <QStringList>
 #include <QWidget>
 
 class QPainter;
+class QTimer;
 
 #include <vector>
 
@@ -77,6 +81,55 @@ public:
         int differences = 0; // difference bands drawn
     };
     PaintStats lastPaintStats() const { return m_stats; }
+    // The same per process row (index = process).
+    const std::vector<PaintStats>& lastRowStats() const { return m_rowStats; }
+    // Every bar the last paint drew one by one (wide enough for its own outline; narrower
+    // ones go into the per-column summary), with the label it wrote: what tests check of the
+    // drawing's structure without looking at pixels.
+    struct DrawnBar
+    {
+        int proc = 0;
+        VmaId id = 0;
+        QRectF rect;
+        bool selected = false;
+        int change = 0; // 1 created by the current step, 2 changed
+        QString label; // lines joined by '\n'; empty when the bar had no room
+    };
+    const std::vector<DrawnBar>& lastDrawnBars() const { return m_drawn; }
+    QRectF barRect(int proc, Addr start, Addr end) const;
+
+    // Step animation: when the world changes while the map is visible, bars move from their
+    // old geometry to the new (a split shrinks one and fades the other in, a merge grows the
+    // survivor while the absorbed VMA fades out), colours blend (a flag change) and page
+    // cells whose state changed flash. 0 ms (the default) switches it off; exports and
+    // benchmarks leave it off, the main window turns it on. Worlds of more than
+    // maxAnimatedVmas VMAs are not animated.
+    static constexpr std::size_t maxAnimatedVmas = 4000;
+    void setAnimationDuration(int ms);
+    int animationDuration() const { return m_animMs; }
+    bool isAnimating() const { return m_anim.active; }
+    // Holds the animation at t in [0, 1] (tests step it without timing); t >= 1 ends it.
+    void setAnimationProgress(double t);
+    void finishAnimation();
+    struct AnimatedBar
+    {
+        int proc = 0;
+        VmaId id = 0;
+        QRectF rect;
+        QColor fill;
+        double opacity = 1; // fading in (appeared) or out (disappeared)
+        bool flash = false; // its flags changed: outlined while it plays
+    };
+    struct AnimatedFlash
+    {
+        int proc = 0;
+        QRectF rect; // page cells in the new layout
+        double strength = 0; // 1 at the start, 0 at the end
+    };
+    // The frame at progress t (0 old layout, 1 the new step's static layout); empty when no
+    // animation is set up.
+    std::vector<AnimatedBar> animationFrame(double t) const;
+    std::vector<AnimatedFlash> animationFlashes(double t) const;
 
     QSize sizeHint() const override { return { 900, 420 }; }
     QSize minimumSizeHint() const override { return { 300, 200 }; }
@@ -169,6 +222,9 @@ private:
     void paintForkLinks(QPainter& p);
     void paintDifferences(QPainter& p, int row, const RowGeometry& g);
     void viewChanged() { Q_EMIT viewportChanged(m_view); }
+    void startAnimation(const World& old, const MapAxis& oldAxis, const Viewport& oldView, double oldRowHeight);
+    void paintAnimation(QPainter& p);
+    void paintRowHeader(QPainter& p, int row, const RowGeometry& g);
 
     World m_world;
     QStringList m_processNames;
@@ -202,6 +258,33 @@ private:
     Viewport m_cacheView;
     int m_cacheWidth = -1;
     std::vector<RowCache> m_cache;
+    std::vector<PaintStats> m_rowStats;
+    std::vector<DrawnBar> m_drawn;
+
+    struct AnimItem
+    {
+        int proc = 0;
+        VmaId id = 0;
+        bool before = false, after = false; // present in the old / new world
+        Addr oldStart = 0, oldEnd = 0, start = 0, end = 0;
+        QColor oldFill, fill;
+        bool flash = false;
+    };
+    struct Animation
+    {
+        bool active = false;
+        bool held = false; // setAnimationProgress() drives it, not the clock
+        double t = 0;
+        MapAxis oldAxis;
+        Viewport oldView;
+        double oldRowHeight = 0;
+        std::vector<AnimItem> items;
+        std::vector<StepChange> pages;
+    };
+    int m_animMs = 0;
+    Animation m_anim;
+    QTimer* m_animTimer = nullptr;
+    QElapsedTimer m_animClock;
 };
 
 } // namespace vmalab::ui

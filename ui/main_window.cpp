@@ -146,6 +146,8 @@ MainWindow::MainWindow(const QString& recoveryDir, QWidget* parent)
     ml->addWidget(new QLabel(tr("Filter:"), mapBar));
     ml->addWidget(m_filter, 3);
     m_map = new AddressSpaceView(centre);
+    // Steps animate what changed (docs/gui.md); the setting "animationMs" tunes it, 0 is off.
+    m_map->setAnimationDuration(QSettings().value(QStringLiteral("animationMs"), 250).toInt());
     auto addMapButton = [&](const QString& text, const QString& tip, auto slot) {
         auto* b = new QToolButton(mapBar);
         b->setText(text);
@@ -683,6 +685,7 @@ void MainWindow::setProfile(const QString& name)
 void MainWindow::runScenario()
 {
     m_rerun->stop();
+    m_session->setBaseDirectory(m_path.isEmpty() ? QString() : QFileInfo(m_path).absolutePath());
     m_session->run(m_editor->toPlainText(), m_displayName.isEmpty() ? QStringLiteral("untitled.vlab") : m_displayName);
 }
 
@@ -1244,11 +1247,14 @@ std::vector<QImage> MainWindow::renderSteps()
         return frames;
     const int op = m_session->currentOp();
     const int step = m_session->atWholeOp() ? -1 : m_session->currentStep();
+    const int animation = m_map->animationDuration();
+    m_map->setAnimationDuration(0); // a frame per step shows the step's end, not its motion
     for (int i = -1; i < m_session->opCount(); ++i) {
         m_session->jumpTo(i);
         frames.push_back(m_map->grab().toImage());
     }
     m_session->jumpTo(op, step);
+    m_map->setAnimationDuration(animation);
     return frames;
 }
 

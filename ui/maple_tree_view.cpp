@@ -86,6 +86,7 @@ QSize MapleTreeView::sizeHint() const
 
 void MapleTreeView::paintEvent(QPaintEvent*)
 {
+    m_selectionDrawn = false;
     QPainter p(this);
     p.fillRect(rect(), palette().color(QPalette::Base));
     if (m_layout.nodes.empty())
@@ -188,6 +189,7 @@ void MapleTreeView::paintLeaf(QPainter& p, const MapleNode& n, const QRectF& r)
                 slot.adjusted(14, 0, -4, 0), Qt::AlignLeft | Qt::AlignVCenter, tr("NULL · %1").arg(formatBytes(size)));
         }
         if (range.id != 0 && range.id == m_selId) {
+            m_selectionDrawn = true;
             p.setPen(QPen(selectionColor(), 2.5));
             p.drawRect(slot.adjusted(1, 1, -1, -1));
         }

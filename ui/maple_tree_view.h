@@ -24,6 +24,9 @@ public:
     void setSelection(int proc, VmaId id);
     const MapleLayout& layout() const { return m_layout; }
     int process() const { return m_proc; }
+    VmaId selectedId() const { return m_selId; }
+    // Whether the last paint drew the selected VMA's slot highlighted (for tests).
+    bool selectionDrawn() const { return m_selectionDrawn; }
     QSize sizeHint() const override;
 
 Q_SIGNALS:
@@ -46,6 +49,7 @@ private:
     MapleGeometry m_geometry;
     std::vector<QRectF> m_rects;
     std::vector<bool> m_onPath;
+    bool m_selectionDrawn = false;
 };
 
 } // namespace vmalab::ui

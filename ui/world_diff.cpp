@@ -41,6 +41,22 @@ QString flagList(VmFlags flags)
     return names.join(QLatin1Char('|'));
 }
 
+// Every page index where a run of PTEs starts or ends in either address space, sorted: between
+// two neighbours both sides are uniform, so comparing one page per interval is enough.
+std::vector<std::uint64_t> runBoundaries(const Mm& ma, const Mm& mb)
+{
+    std::vector<std::uint64_t> keys;
+    auto collect = [&](std::uint64_t s, std::uint64_t e, const Pte&) {
+        keys.push_back(s);
+        keys.push_back(e);
+    };
+    ma.ptes.forEachAll(collect);
+    mb.ptes.forEachAll(collect);
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    return keys;
+}
+
 } // namespace
 
 const char* differenceKindName(WorldDifference::Kind kind)
@@ -134,15 +150,7 @@ std::vector<WorldDifference> compareWorlds(
                             QString::fromStdString(mapsPerms(vb->vm_flags)), labelB) });
 
         // Pages: walk the union of both run boundaries and join neighbouring differences.
-        std::vector<std::uint64_t> keys;
-        auto collect = [&](std::uint64_t s, std::uint64_t e, const Pte&) {
-            keys.push_back(s);
-            keys.push_back(e);
-        };
-        ma.ptes.forEachAll(collect);
-        mb.ptes.forEachAll(collect);
-        std::sort(keys.begin(), keys.end());
-        keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+        const std::vector<std::uint64_t> keys = runBoundaries(ma, mb);
         WorldDifference run;
         bool open = false;
         QString runText;
@@ -192,6 +200,65 @@ std::vector<WorldDifference> compareWorlds(
         stat("VMAs whose page tables fork copied", ca.forkVmasPtCopied, cb.forkVmasPtCopied);
         stat("PTEs copied at fork", ca.forkPtesCopied, cb.forkPtesCopied);
     }
+    return out;
+}
+
+std::vector<StepChange> diffSteps(const World& before, const World& after)
+{
+    using Kind = StepChange::Kind;
+    std::vector<StepChange> out;
+    for (std::size_t p = 0; p < after.procs.size(); ++p) {
+        const Mm& mb = after.procs[p];
+        const int proc = static_cast<int>(p);
+        if (p >= before.procs.size()) {
+            for (const auto& e : mb.vmas)
+                out.push_back({ Kind::Appeared, proc, e.second.id, 0, 0, e.second.vm_start, e.second.vm_end });
+            continue;
+        }
+        const Mm& ma = before.procs[p];
+        std::map<VmaId, const Vma*> old;
+        for (const auto& e : ma.vmas)
+            old[e.second.id] = &e.second;
+        std::vector<StepChange> vmaChanges;
+        for (const auto& e : mb.vmas) {
+            const Vma& v = e.second;
+            const auto it = old.find(v.id);
+            if (it == old.end()) {
+                vmaChanges.push_back({ Kind::Appeared, proc, v.id, 0, 0, v.vm_start, v.vm_end });
+                continue;
+            }
+            const Vma& o = *it->second;
+            old.erase(it);
+            if (&o == &v)
+                continue;
+            if (o.vm_start != v.vm_start || o.vm_end != v.vm_end)
+                vmaChanges.push_back({ Kind::Moved, proc, v.id, o.vm_start, o.vm_end, v.vm_start, v.vm_end });
+            else if (o.vm_flags != v.vm_flags || o.anon_vma != v.anon_vma)
+                vmaChanges.push_back({ Kind::Flags, proc, v.id, o.vm_start, o.vm_end, v.vm_start, v.vm_end });
+        }
+        for (const auto& [id, o] : old)
+            vmaChanges.push_back({ Kind::Disappeared, proc, id, o->vm_start, o->vm_end, 0, 0 });
+        std::sort(vmaChanges.begin(), vmaChanges.end(), [](const StepChange& x, const StepChange& y) {
+            return std::max(x.start, x.oldStart) < std::max(y.start, y.oldStart);
+        });
+        out.insert(out.end(), vmaChanges.begin(), vmaChanges.end());
+
+        // Pages: the union of both run boundaries, neighbouring changed runs joined.
+        const std::vector<std::uint64_t> keys = runBoundaries(ma, mb);
+        for (std::size_t i = 0; i + 1 < keys.size(); ++i) {
+            if (samePage(ma.ptes.find(keys[i]), mb.ptes.find(keys[i])))
+                continue;
+            const Addr s = keys[i] << pageShift, e = keys[i + 1] << pageShift;
+            if (!out.empty() && out.back().kind == Kind::Pages && out.back().proc == proc && out.back().end == s)
+                out.back().end = e;
+            else
+                out.push_back({ Kind::Pages, proc, 0, 0, 0, s, e });
+        }
+    }
+    // A process gone (none of the engine's steps do this yet): all its VMAs disappeared.
+    for (std::size_t p = after.procs.size(); p < before.procs.size(); ++p)
+        for (const auto& e : before.procs[p].vmas)
+            out.push_back({ Kind::Disappeared, static_cast<int>(p), e.second.id, e.second.vm_start, e.second.vm_end, 0, 0 });
     return out;
 }
 

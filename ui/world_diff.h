@@ -50,4 +50,30 @@ MmCounters mmCounters(const Mm& mm);
 std::vector<WorldDifference> compareWorlds(const World& a, const World& b, const QStringList& names,
     const QString& labelA, const QString& labelB);
 
+// What one step changed, by VMA identity (not by range as compareWorlds() does): the
+// address-space map animates these between the worlds before and after a step.
+struct StepChange
+{
+    enum class Kind
+    {
+        Appeared, // a VMA id only after the step (mmap, the new half of a split)
+        Disappeared, // only before it (munmap, the VMA a merge absorbed)
+        Moved, // same id, another range (split's remaining half, a merge's survivor, mremap)
+        Flags, // same id, other vm_flags or anon_vma
+        Pages, // pages changed state (faulted, zapped, guard markers, COW copies)
+    };
+    Kind kind = Kind::Pages;
+    int proc = 0;
+    VmaId id = 0; // 0 for Pages
+    Addr oldStart = 0; // the range before the step (Disappeared, Moved, Flags)
+    Addr oldEnd = 0;
+    Addr start = 0; // the range after it (Appeared, Moved, Flags, Pages)
+    Addr end = 0;
+};
+
+// Changes in process order, then address order. Processes only in `after` (a fork child)
+// report each of their VMAs as Appeared. Linear in the size of both worlds: the map asks
+// for it only for worlds small enough to animate.
+std::vector<StepChange> diffSteps(const World& before, const World& after);
+
 } // namespace vmalab::ui
