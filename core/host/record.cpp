@@ -372,6 +372,21 @@ std::uint64_t cloneFlags(pid_t tid, long nr, const std::uint64_t* args)
     return flags;
 }
 
+// Where a new thread's stack pointer starts (clone's newsp; clone3's stack + stack_size), or 0.
+std::uint64_t threadStackTop(pid_t tid, long nr, const std::uint64_t* args)
+{
+    if (nr == 56)
+        return args[1];
+    if (nr != 435)
+        return 0;
+    std::uint64_t stack[2] {}; // struct clone_args: stack at byte 40, stack_size at 48
+    iovec local { stack, sizeof stack };
+    iovec remote { reinterpret_cast<void*>(args[0] + 40), sizeof stack };
+    if (::process_vm_readv(tid, &local, 1, &remote, 1, 0) != sizeof stack)
+        return 0;
+    return stack[0] + stack[1];
+}
+
 // A userfaultfd ioctl the language has becomes that call (uffdio_api, uffdio_register,
 // uffdio_unregister, uffdio_writeprotect) with its argument struct read from the tracee;
 // others (UFFDIO_COPY, ...) stay ioctl, written as not modelled.
@@ -537,6 +552,14 @@ void Tracer::onNewChild(Thread& parent, pid_t child)
             ++p->liveThreads;
         e.kind = RecordedKind::Note;
         e.text = "thread " + std::to_string(child) + " created";
+        // Name the thread's stack, which maps show only as anonymous memory.
+        if (const std::uint64_t top = parent.nr >= 0 ? threadStackTop(parent.tid, parent.nr, parent.args) : 0) {
+            char hex[32];
+            std::snprintf(hex, sizeof hex, "%#llx", static_cast<unsigned long long>(top));
+            e.narrate = true;
+            e.text = "Thread " + std::to_string(child) + " starts; its stack is the mapping below " + hex
+                + " (glibc maps it with MAP_STACK and keeps a PROT_NONE guard page at its low end).";
+        }
     } else if (flags & kCloneVm) {
         t.owner = parent.owner;
         t.borrowed = true;

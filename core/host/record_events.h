@@ -46,6 +46,7 @@ struct RecordedEvent
     std::int64_t result = 0;
     std::optional<RecordedFile> file; // mmap of a descriptor
     std::string text; // Call: extra text for calls whose arguments are not numbers; Note: the comment
+    bool narrate = false; // Note: written as `///` narration, which the GUI shows at the next step
     // Observe
     std::uint64_t addr = 0;
     std::uint64_t len = 0;

@@ -320,7 +320,7 @@ std::string Writer::run()
             line(processName(e.child) + " = spawn(" + quoted(e.snapshotFile) + ")");
             break;
         case RecordedKind::Note:
-            line("// " + e.text);
+            line((e.narrate ? "/// " : "// ") + e.text);
             break;
         }
     }

@@ -114,6 +114,25 @@ TEST(RecordWriter, ErrorsThreadsAndUnmodelledCalls)
         << text;
 }
 
+TEST(RecordWriter, ThreadStacksAreNarrated)
+{
+    Recording r = sample();
+    RecordedEvent plain;
+    plain.kind = RecordedKind::Note;
+    plain.pid = plain.tid = 4242;
+    plain.text = "process exited";
+    RecordedEvent thread = plain;
+    thread.narrate = true;
+    thread.text = "Thread 4250 starts; its stack is the mapping below 0x7f0000800000.";
+    r.events.push_back(thread);
+    r.events.push_back(call(4242, 4250, "munmap", { 0x7f0000000000, 4096 }, 0));
+    r.events.push_back(plain);
+    const std::string text = writeRecording(r);
+    EXPECT_NE(text.find("\n/// Thread 4250 starts; its stack is the mapping below 0x7f0000800000.\nmunmap("), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("\n// process exited\n"), std::string::npos) << text;
+}
+
 TEST(RecordWriter, SpawnAndExecNameTheirSnapshots)
 {
     Recording r = sample();
