@@ -870,6 +870,18 @@ void MainWindow::onRan()
     m_map->setFocusRange(focus.first, focus.second);
 }
 
+namespace {
+
+bool holdsVma(const Mm& mm, VmaId id)
+{
+    for (const auto& e : mm.vmas)
+        if (e.second.id == id)
+            return true;
+    return false;
+}
+
+} // namespace
+
 void MainWindow::onCurrentChanged()
 {
     const int op = m_session->currentOp();
@@ -939,10 +951,8 @@ void MainWindow::onCurrentChanged()
 
     // Keep the selection when the VMA lives on; otherwise show what this step made.
     const auto& ch = m_session->changes();
-    bool alive = false;
-    if (m_selProc >= 0 && m_selProc < static_cast<int>(w.procs.size()))
-        for (const auto& e : w.procs[static_cast<std::size_t>(m_selProc)].vmas)
-            alive = alive || e.second.id == m_selId;
+    const bool alive = m_selProc >= 0 && m_selProc < static_cast<int>(w.procs.size())
+        && holdsVma(w.procs[static_cast<std::size_t>(m_selProc)], m_selId);
     const int proc = op >= 0 ? m_session->history()->op(static_cast<std::size_t>(op)).process : 0;
     // What the step is about: the VMA at the address an mmap/mremap returned, else the first
     // accessible VMA it created (not a leftover piece of a reservation), else any it touched.
@@ -973,8 +983,19 @@ void MainWindow::onCurrentChanged()
         focus = *ch.created.begin();
     if (!focus && !ch.changed.empty())
         focus = *ch.changed.begin();
+    // A fallback id may belong to another process (fork creates the child's VMAs while the
+    // operation is the parent's): select it where it lives.
+    int focusProc = proc;
+    if (focus && !(proc < static_cast<int>(w.procs.size()) && holdsVma(w.procs[static_cast<std::size_t>(proc)], focus))) {
+        focusProc = -1;
+        for (std::size_t i = 0; i < w.procs.size() && focusProc < 0; ++i)
+            if (holdsVma(w.procs[i], focus))
+                focusProc = static_cast<int>(i);
+        if (focusProc < 0)
+            focus = 0;
+    }
     if (focus)
-        selectVma(proc, focus, true);
+        selectVma(focusProc, focus, true);
     else if (alive)
         selectVma(m_selProc, m_selId);
     else
