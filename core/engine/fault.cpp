@@ -137,6 +137,17 @@ void faultAround(OpContext& c, const Vma& v, const File& f, Addr addr)
                  "read faults on files map the already-cached neighbours in the 16-page block");
 }
 
+// A write through touch stores data: the page is no longer a zero-filled part of a THP.
+void markWritten(Mm& mm, Addr addr)
+{
+    const Pte* p = ptAt(mm, addr);
+    if (!p || !p->zeroFilled)
+        return;
+    Pte written = *p;
+    written.zeroFilled = false;
+    mm.ptes.assign(pageIndex(addr), pageIndex(addr) + 1, written);
+}
+
 FaultResult anonFault(OpContext& c, Vma& v, Addr addr, bool write)
 {
     const Addr block = addr & ~(pmdSize - 1);
@@ -148,7 +159,10 @@ FaultResult anonFault(OpContext& c, Vma& v, Addr addr, bool write)
         if (v.vm_flags & VM_UFFD_MISSING)
             return userfault(c, v, addr, "MISSING");
         const bool zero = !write && c.profile().machine.thpUseZeroPage;
-        setPtes(c.mm, block, block + pmdSize, Pte { PageState::Present, zero ? Pte::Kind::ZeroPage : Pte::Kind::Anon, false });
+        // Every subpage of a new THP starts zero-filled; the access that wrote one clears it (touch).
+        Pte huge { PageState::Present, zero ? Pte::Kind::ZeroPage : Pte::Kind::Anon, false };
+        huge.zeroFilled = !zero;
+        setPtes(c.mm, block, block + pmdSize, huge);
         c.trace.step("do_huge_pmd_anonymous_page",
                      (zero ? "maps the huge zero page at " : "maps a new 2 MiB THP at ") + describeRange(block, block + pmdSize),
                      "THP is allowed here and the aligned 2 MiB block lies wholly inside the VMA");
@@ -343,11 +357,16 @@ std::int64_t doTouch(OpContext& c, Addr addr, std::uint64_t len, std::int64_t ac
         // A present page the access may use needs no fault.
         if (pte && pte->state == PageState::Present && v && (v->vm_flags & (write ? VM_WRITE : VM_ACCESS_FLAGS))
             && !(write && pte->uffdWp)) {
-            if (!write || (pte->kind == Pte::Kind::Anon && !pte->cowShared) || (pte->kind == Pte::Kind::File && (v->vm_flags & VM_SHARED)))
+            if (!write || (pte->kind == Pte::Kind::Anon && !pte->cowShared) || (pte->kind == Pte::Kind::File && (v->vm_flags & VM_SHARED))) {
+                if (write)
+                    markWritten(c.mm, a);
                 continue;
+            }
         }
         switch (handleFault(c, a, write)) {
         case FaultResult::Ok:
+            if (write)
+                markWritten(c.mm, a);
             break;
         case FaultResult::Segv:
             return SIGSEGV;

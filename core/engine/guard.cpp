@@ -189,7 +189,18 @@ std::int64_t madviseCollapse(OpContext& c, Addr vmaStart, Addr start, Addr end)
             ret = -EINVAL;
             continue;
         }
-        setPtes(c.mm, block, block + pmdSize, Pte { PageState::Present, Pte::Kind::Anon, false });
+        // Present anonymous pages keep whether they were ever written; swapped-in pages hold data;
+        // empty entries and zero pages are filled with zeros.
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> written, zeroed;
+        c.mm.ptes.forEach(pageIndex(block), pageIndex(block + pmdSize), [&](std::uint64_t s, std::uint64_t e, const Pte& p) {
+            if (p.kind == Pte::Kind::Anon && (p.state == PageState::Swap || (p.state == PageState::Present && !p.zeroFilled)))
+                written.emplace_back(s, e);
+        });
+        Pte filled { PageState::Present, Pte::Kind::Anon, false };
+        filled.zeroFilled = true;
+        setPtes(c.mm, block, block + pmdSize, filled);
+        for (auto [s, e] : written)
+            c.mm.ptes.assign(s, e, Pte { PageState::Present, Pte::Kind::Anon, false });
         c.trace.step("collapse_huge_page", "maps " + describeRange(block, block + pmdSize) + " with one 2 MiB THP",
             "empty entries and zero pages become zero-filled parts of the THP, so every page is present (an "
             "existing THP counts as collapsed)");

@@ -86,6 +86,9 @@ struct Pte
     // A present anonymous page fork left shared and write-protected (copy-on-write) in the
     // processes holding it; the next write fault gives the writer an exclusive page.
     bool cowShared = false;
+    // A present anonymous page of a THP (collapsed or THP-faulted) never written: splitting the
+    // THP maps it to the shared zero page instead of keeping it.
+    bool zeroFilled = false;
     bool operator==(const Pte&) const = default;
 };
 

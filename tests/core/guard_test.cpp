@@ -322,6 +322,60 @@ std::size_t pagesIn(EngineFixture& f, std::uint64_t from, std::uint64_t pages, P
     return n;
 }
 
+// ---- Splitting an anonymous THP maps its never-written pages to the zero page (measured on
+// 6.18.44, see docs/kernel-findings.md).
+
+TEST(CollapseSplit, PartialColdPageoutFreeZeroTheUnwrittenPages)
+{
+    for (const char* advice : { "20", "21", "8" }) {
+        EngineFixture f;
+        runSetup(f, "map 0 512 rw;write 100 1");
+        ASSERT_EQ(runCommand(f, "madv 0 512 25"), 0);
+        EXPECT_EQ(pagesIn(f, 0, 512, PageState::Present, Pte::Kind::Anon), 512u);
+        EXPECT_EQ(runCommand(f, std::string("madv 18 6 ") + advice), 0);
+        EXPECT_EQ(pagesIn(f, 0, 512, PageState::Present, Pte::Kind::Anon), 1u) << advice;
+        EXPECT_EQ(pagesIn(f, 0, 512, PageState::Present, Pte::Kind::ZeroPage), 511u) << advice;
+        EXPECT_EQ(ptAt(f.mm(), EngineFixture::at(100))->kind, Pte::Kind::Anon) << "the written page stays";
+    }
+}
+
+TEST(CollapseSplit, DontneedOnlyUnmapsAndWholeColdKeepsTheThp)
+{
+    EngineFixture f;
+    runSetup(f, "map 0 512 rw;write 100 1");
+    ASSERT_EQ(runCommand(f, "madv 0 512 25"), 0);
+    EXPECT_EQ(runCommand(f, "madv 0 512 20"), 0);
+    EXPECT_EQ(pagesIn(f, 0, 512, PageState::Present, Pte::Kind::Anon), 512u) << "COLD of the whole block does not split";
+    EXPECT_EQ(runCommand(f, "madv 0 512 8"), 0);
+    EXPECT_EQ(pagesIn(f, 0, 512, PageState::Present, Pte::Kind::Anon), 512u) << "FREE of the whole block does not split";
+    EXPECT_EQ(runCommand(f, "madv 18 6 4"), 0);
+    EXPECT_EQ(pagesIn(f, 0, 512, PageState::Present, Pte::Kind::Anon), 506u) << "DONTNEED splits the PMD, not the folio";
+    EXPECT_EQ(runCommand(f, "madv 40 6 20"), 0);
+    EXPECT_EQ(pagesIn(f, 0, 512, PageState::Present, Pte::Kind::Anon), 1u) << "a later partial COLD splits the folio";
+    EXPECT_EQ(pagesIn(f, 0, 512, PageState::Present, Pte::Kind::ZeroPage), 505u);
+}
+
+TEST(CollapseSplit, WholePageoutSplitsAndWritesAfterCollapseCount)
+{
+    EngineFixture f;
+    runSetup(f, "map 0 512 rw;write 100 1");
+    ASSERT_EQ(runCommand(f, "madv 0 512 25"), 0);
+    runSetup(f, "read 200 1;write 300 1");
+    EXPECT_EQ(runCommand(f, "madv 0 512 21"), 0);
+    EXPECT_EQ(pagesIn(f, 0, 512, PageState::Present, Pte::Kind::Anon), 2u) << "a read does not count as written";
+    EXPECT_EQ(pagesIn(f, 0, 512, PageState::Present, Pte::Kind::ZeroPage), 510u);
+}
+
+TEST(CollapseSplit, ThpFaultLeavesUntouchedSubpagesZeroFilled)
+{
+    EngineFixture f;
+    runSetup(f, "map 0 512 rw;madv 0 512 HUGEPAGE;write 100 1");
+    ASSERT_EQ(pagesIn(f, 0, 512, PageState::Present, Pte::Kind::Anon), 512u) << "a THP fault";
+    EXPECT_EQ(runCommand(f, "madv 18 6 20"), 0);
+    EXPECT_EQ(pagesIn(f, 0, 512, PageState::Present, Pte::Kind::Anon), 1u);
+    EXPECT_EQ(pagesIn(f, 0, 512, PageState::Present, Pte::Kind::ZeroPage), 511u);
+}
+
 TEST(CollapseFile, ShmemBlockWithOneCachedPageBecomesOnePmd)
 {
     EngineFixture f;
