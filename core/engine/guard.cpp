@@ -170,6 +170,14 @@ std::int64_t madviseCollapse(OpContext& c, Addr vmaStart, Addr start, Addr end)
                                          : "no aligned 2 MiB block fits in the VMA: -EINVAL");
         return -EINVAL;
     }
+    // Only a page fault may give a THP to an anonymous VMA without an anon_vma (measured: an
+    // untouched VMA refuses even a range holding no whole block).
+    if (v.anon_vma == noAnonVma) {
+        c.trace.step("thp_vma_allowable_order", describeVma(v) + " cannot take a THP",
+            "no page has faulted in yet, so the VMA has no anon_vma, and only the fault path may allocate a "
+            "THP without one: -EINVAL");
+        return -EINVAL;
+    }
     // The blocks are the aligned 2 MiB ranges wholly inside [start, end): start rounds up, end
     // rounds down. When start rounds up past end the kernel's block count underflows and the
     // call fails; when they meet there is nothing to do and it succeeds.

@@ -277,6 +277,19 @@ TEST(Collapse, BlockWithWrittenPageBecomesThp)
     EXPECT_EQ(runCommand(f, "madv 0 16 25"), 0) << "starts on the boundary: no whole block, nothing to do";
 }
 
+TEST(Collapse, AnonymousVmaWithoutAnonVmaRefuses)
+{
+    // Measured: an untouched anonymous VMA refuses MADV_COLLAPSE even for a range holding no
+    // whole block; once a page has faulted in, that range is "nothing to do".
+    EngineFixture f;
+    runSetup(f, "map 0 512 rw");
+    EXPECT_EQ(runCommand(f, "madv 0 28 25"), -EINVAL);
+    runSetup(f, "read 3 1");
+    EXPECT_EQ(runCommand(f, "madv 0 28 25"), -EINVAL) << "a read maps the zero page: still no anon_vma";
+    runSetup(f, "write 3 1");
+    EXPECT_EQ(runCommand(f, "madv 0 28 25"), 0);
+}
+
 TEST(Collapse, GuardMarkerFailsTheBlockAndSurvives)
 {
     EngineFixture f;
