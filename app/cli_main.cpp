@@ -49,6 +49,7 @@ struct Args
     std::string outDir = "fuzz-failures";
     bool show = false;
     unsigned maxShrink = 3;
+    bool collapse = false;
     bool referenceMachine = false;
     std::string snapshotFile; // run --snapshot FILE: start from a captured process
     std::string limits; // --limit NAME=VALUE, comma-joined in command-line order
@@ -131,6 +132,8 @@ Args parseArgs(int argc, char** argv)
             a.show = true;
         else if (arg == "--max-shrink")
             a.maxShrink = static_cast<unsigned>(parseNumber(arg, value()));
+        else if (arg == "--collapse")
+            a.collapse = true;
         else if (arg == "--machine") {
             const std::string m = value();
             if (m != "reference" && m != "host")
@@ -571,7 +574,7 @@ int cmdCheck(const Args& a)
 int cmdFuzz(const Args& a)
 {
     if (a.show) {
-        std::fputs(host::generateSequence(a.seed, a.ops).c_str(), stdout);
+        std::fputs(host::generateSequence(a.seed, a.ops, a.collapse).c_str(), stdout);
         return 0;
     }
     host::FuzzOptions opts;
@@ -580,6 +583,7 @@ int cmdFuzz(const Args& a)
     opts.opsPerSequence = a.ops;
     opts.outDir = a.outDir;
     opts.maxShrink = a.maxShrink;
+    opts.collapse = a.collapse;
     opts.profile = profileOrExit(a.profile.value_or("host"));
     const host::FuzzSummary sum = host::runDifferential(opts, [](const std::string& line) {
         std::fprintf(stderr, "%s\n", line.c_str());

@@ -6,6 +6,7 @@
 #include "core/scenario/parser.h"
 
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -20,11 +21,13 @@ constexpr unsigned busyPages = 48; // most operations land here, so they meet ea
 class Generator
 {
 public:
-    explicit Generator(std::uint64_t seed)
+    explicit Generator(std::uint64_t seed, bool collapse = false)
         : m_rng(seed)
         , m_forkRng(seed ^ 0x666f726bull) // its own stream: the operations of a seed stay as they were
         , m_uffdRng(seed ^ 0x75666664ull) // likewise for userfaultfd
         , m_brkRng(seed ^ 0x62726bull) // and for brk
+        , m_collapseRng(seed ^ 0x636f6cull) // and for MADV_COLLAPSE (opt-in)
+        , m_collapse(collapse)
     {
     }
 
@@ -55,11 +58,19 @@ public:
         const bool brk = brkPick(0, 99) < 25;
         if (brk)
             out += "heap = brk(0)\ntop = (heap + page_size - 1) & ~(page_size - 1)\n";
+        // With --collapse, some sequences collapse THPs; half of them first map the whole (2 MiB
+        // aligned) window as one VMA with a written page, so that a block can collapse at all.
+        // Opt-in until the model follows a file PMD's split (docs/kernel-findings.md).
+        const bool collapse = m_collapse && collapsePick(0, 99) < 20;
+        if (collapse && collapsePick(0, 1))
+            out += wholeWindowMapping();
         for (unsigned i = 0; i < ops; ++i) {
             if (i == forkAt)
                 out += "child = fork()\n";
             if (brk && brkPick(0, 99) < 25)
                 out += brkOperation();
+            if (collapse && collapsePick(0, 99) < 15)
+                out += "c" + std::to_string(i) + " = " + collapseOperation() + "\n";
             const bool uffdOp = uffd && uffdPick(0, 99) < 20;
             const std::string line = "r" + std::to_string(i) + " = " + (uffdOp ? uffdOperation() : operation());
             // Calls naming an fd stay in main: replay's child agent reuses fd numbers the scenario
@@ -71,6 +82,32 @@ public:
     }
 
 private:
+    std::uint64_t collapsePick(std::uint64_t lo, std::uint64_t hi)
+    {
+        return std::uniform_int_distribution<std::uint64_t>(lo, hi)(m_collapseRng);
+    }
+
+    // The whole window as one VMA: shared memfd (its file may be shorter: pages past EOF) or
+    // private anonymous memory, with one written page.
+    std::string wholeWindowMapping()
+    {
+        const bool memfd = std::find(m_fds.begin(), m_fds.end(), "mfd") != m_fds.end() && collapsePick(0, 1);
+        const std::string page = "arena + " + std::to_string(collapsePick(0, windowPages - 1)) + " * page_size";
+        return std::string(memfd ? "mmap(arena, arena_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, mfd, 0)\n"
+                                 : "mmap(arena, arena_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)\n")
+            + "touch(" + page + ", page_size, PROT_WRITE)\n";
+    }
+
+    std::string collapseOperation()
+    {
+        if (collapsePick(0, 1))
+            return "madvise(arena, arena_len, MADV_COLLAPSE)";
+        const std::uint64_t first = collapsePick(0, windowPages - 1);
+        const std::uint64_t pages = collapsePick(1, windowPages - first);
+        return "madvise(arena + " + std::to_string(first) + " * page_size, " + std::to_string(pages)
+            + " * page_size, MADV_COLLAPSE)";
+    }
+
     std::uint64_t brkPick(std::uint64_t lo, std::uint64_t hi)
     {
         return std::uniform_int_distribution<std::uint64_t>(lo, hi)(m_brkRng);
@@ -294,6 +331,8 @@ private:
     std::mt19937_64 m_forkRng;
     std::mt19937_64 m_uffdRng;
     std::mt19937_64 m_brkRng;
+    std::mt19937_64 m_collapseRng;
+    bool m_collapse = false;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> m_registered; // (first page, pages) given to register
     std::vector<std::string> m_fds;
 };
@@ -318,9 +357,9 @@ std::string joinLines(const std::vector<std::string>& lines)
 
 } // namespace
 
-std::string generateSequence(std::uint64_t seed, unsigned ops)
+std::string generateSequence(std::uint64_t seed, unsigned ops, bool collapse)
 {
-    return Generator(seed).sequence(ops);
+    return Generator(seed, collapse).sequence(ops);
 }
 
 std::vector<std::string> compareOnBoth(
@@ -382,7 +421,7 @@ FuzzSummary runDifferential(const FuzzOptions& options, const std::function<void
 {
     FuzzSummary sum;
     for (std::uint64_t seed = options.firstSeed; seed < options.firstSeed + options.count; ++seed) {
-        const std::string text = generateSequence(seed, options.opsPerSequence);
+        const std::string text = generateSequence(seed, options.opsPerSequence, options.collapse);
         std::string signature;
         bool skipped = false;
         const std::vector<std::string> diffs = compareOnBoth(text, options.profile, &signature, &skipped);
