@@ -87,26 +87,16 @@ std::int64_t madviseCollapseFile(OpContext& c, Addr vmaStart, Addr start, Addr e
     // with their address.
     if (((v.vm_start >> pageShift) - v.vm_pgoff) % (pmdSize >> pageShift) != 0)
         return refuse("the file offset is not 2 MiB aligned with the address, so no PMD can map the file's THPs");
-    const Addr lastBlock = (v.vm_end - std::min<Addr>(v.vm_end, pmdSize)) & ~(pmdSize - 1);
-    if (v.vm_end - v.vm_start < pmdSize || lastBlock < v.vm_start)
+    if (!holdsAlignedBlock(v))
         return refuse("no aligned 2 MiB block fits in the VMA");
-    const Addr hstart = (start + pmdSize - 1) & ~(pmdSize - 1);
-    const Addr hend = end & ~(pmdSize - 1);
-    if (hstart > hend) {
-        c.trace.step("madvise_collapse", "no aligned 2 MiB block lies in " + describeRange(start, end),
-            "the range starts inside a block and ends before the next one: nothing collapses, -EINVAL");
-        return -EINVAL;
-    }
-    std::int64_t ret = 0;
     const PageOff blockPages = pmdSize >> pageShift;
-    for (Addr block = hstart; block < hend; block += pmdSize) {
+    return forEachCollapseBlock(c, start, end, [&](Addr block) -> std::int64_t {
         const PageOff from = v.pgoffAt(block), to = from + blockPages;
         if (!anyCached(f, from, to)) {
             c.trace.step("hpage_collapse_scan_file", "cannot collapse " + describeRange(block, block + pmdSize),
                 "none of the block's file pages is in the page cache: there is nothing to collapse; the walk goes "
                 "on, the call returns -EINVAL");
-            ret = -EINVAL;
-            continue;
+            return -EINVAL;
         }
         f.pageCache.assign(from, to, true);
         const std::uint64_t unmapped = unmapFilePages(c.world, f.id, from, to);
@@ -121,18 +111,14 @@ std::int64_t madviseCollapseFile(OpContext& c, Addr vmaStart, Addr start, Addr e
         if (!why.empty()) {
             c.trace.step("collapse_pte_mapped_thp", "cannot map the THP in " + describeRange(block, block + pmdSize),
                 why + "; the block's file pages stay unmapped here, the walk goes on, the call returns -EINVAL");
-            ret = -EINVAL;
-            continue;
+            return -EINVAL;
         }
         setPtes(c.mm, block, block + pmdSize, Pte { PageState::Present, Pte::Kind::File, false });
         c.trace.step("collapse_pte_mapped_thp", "maps " + describeRange(block, block + pmdSize) + " with one PMD",
             "every page of the block is present, also those past the end of the file, which now read as zeros "
             "instead of raising SIGBUS");
-    }
-    if (hstart == hend)
-        c.trace.step("madvise_collapse", "no aligned 2 MiB block lies in " + describeRange(start, end),
-            "the range is shorter than a block: nothing to do, 0");
-    return ret;
+        return 0;
+    });
 }
 
 } // namespace vmalab

@@ -5,6 +5,7 @@
 #include "core/vm_flags.h"
 
 #include <algorithm>
+#include <functional>
 #include <cerrno>
 #include <string>
 #include <vector>
@@ -155,6 +156,37 @@ std::string collapseRefusal(const OpContext& c, const Vma& v, Addr block)
 
 } // namespace
 
+bool holdsAlignedBlock(const Vma& v)
+{
+    const Addr lastBlock = (v.vm_end - std::min<Addr>(v.vm_end, pmdSize)) & ~(pmdSize - 1);
+    return v.vm_end - v.vm_start >= pmdSize && lastBlock >= v.vm_start;
+}
+
+std::int64_t forEachCollapseBlock(
+    OpContext& c, Addr start, Addr end, const std::function<std::int64_t(Addr block)>& collapseBlock)
+{
+    // The blocks are the aligned 2 MiB ranges wholly inside [start, end): start rounds up, end
+    // rounds down. When start rounds up past end the kernel's block count underflows and the
+    // call fails; when they meet there is nothing to do and it succeeds.
+    const Addr hstart = (start + pmdSize - 1) & ~(pmdSize - 1);
+    const Addr hend = end & ~(pmdSize - 1);
+    if (hstart > hend) {
+        c.trace.step("madvise_collapse", "no aligned 2 MiB block lies in " + describeRange(start, end),
+            "the range starts inside a block and ends before the next one: nothing collapses, -EINVAL");
+        return -EINVAL;
+    }
+    if (hstart == hend) {
+        c.trace.step("madvise_collapse", "no aligned 2 MiB block lies in " + describeRange(start, end),
+            "the range is shorter than a block: nothing to do, 0");
+        return 0;
+    }
+    std::int64_t ret = 0;
+    for (Addr block = hstart; block < hend; block += pmdSize)
+        if (collapseBlock(block) != 0)
+            ret = -EINVAL;
+    return ret;
+}
+
 std::int64_t madviseCollapse(OpContext& c, Addr vmaStart, Addr start, Addr end)
 {
     const Vma& v = c.mm.vmas.at(vmaStart);
@@ -162,8 +194,7 @@ std::int64_t madviseCollapse(OpContext& c, Addr vmaStart, Addr start, Addr end)
         return madviseCollapseFile(c, vmaStart, start, end);
     // thp_vma_allowable_order() with forced collapse: sysfs "enabled" is ignored, VM_NOHUGEPAGE
     // is not, and the VMA must be able to hold one aligned 2 MiB block.
-    const Addr lastBlock = (v.vm_end - std::min<Addr>(v.vm_end, pmdSize)) & ~(pmdSize - 1);
-    const bool fits = v.vm_end - v.vm_start >= pmdSize && lastBlock >= v.vm_start;
+    const bool fits = holdsAlignedBlock(v);
     if ((v.vm_flags & VM_NOHUGEPAGE) || !fits) {
         c.trace.step("thp_vma_allowable_order", describeVma(v) + " cannot take a THP",
             (v.vm_flags & VM_NOHUGEPAGE) ? "MADV_NOHUGEPAGE forbids THPs even for MADV_COLLAPSE: -EINVAL"
@@ -178,28 +209,16 @@ std::int64_t madviseCollapse(OpContext& c, Addr vmaStart, Addr start, Addr end)
             "THP without one: -EINVAL");
         return -EINVAL;
     }
-    // The blocks are the aligned 2 MiB ranges wholly inside [start, end): start rounds up, end
-    // rounds down. When start rounds up past end the kernel's block count underflows and the
-    // call fails; when they meet there is nothing to do and it succeeds.
-    const Addr hstart = (start + pmdSize - 1) & ~(pmdSize - 1);
-    const Addr hend = end & ~(pmdSize - 1);
-    if (hstart > hend) {
-        c.trace.step("madvise_collapse", "no aligned 2 MiB block lies in " + describeRange(start, end),
-            "the range starts inside a block and ends before the next one: nothing collapses, -EINVAL");
-        return -EINVAL;
-    }
-    std::int64_t ret = 0;
-    for (Addr block = hstart; block < hend; block += pmdSize) {
+    return forEachCollapseBlock(c, start, end, [&](Addr block) -> std::int64_t {
         const std::string why = collapseRefusal(c, v, block);
         if (!why.empty()) {
             c.trace.step("hpage_collapse_scan_pmd", "cannot collapse " + describeRange(block, block + pmdSize),
                 why + "; the walk goes on, the call returns -EINVAL");
-            ret = -EINVAL;
-            continue;
+            return -EINVAL;
         }
         // Present anonymous pages keep whether they were ever written; swapped-in pages hold data;
         // empty entries and zero pages are filled with zeros.
-        std::vector<std::pair<std::uint64_t, std::uint64_t>> written, zeroed;
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> written;
         c.mm.ptes.forEach(pageIndex(block), pageIndex(block + pmdSize), [&](std::uint64_t s, std::uint64_t e, const Pte& p) {
             if (p.kind == Pte::Kind::Anon && (p.state == PageState::Swap || (p.state == PageState::Present && !p.zeroFilled)))
                 written.emplace_back(s, e);
@@ -207,16 +226,13 @@ std::int64_t madviseCollapse(OpContext& c, Addr vmaStart, Addr start, Addr end)
         Pte filled { PageState::Present, Pte::Kind::Anon, false };
         filled.zeroFilled = true;
         setPtes(c.mm, block, block + pmdSize, filled);
-        for (auto [s, e] : written)
-            c.mm.ptes.assign(s, e, Pte { PageState::Present, Pte::Kind::Anon, false });
+        for (const auto& run : written)
+            c.mm.ptes.assign(run.first, run.second, Pte { PageState::Present, Pte::Kind::Anon, false });
         c.trace.step("collapse_huge_page", "maps " + describeRange(block, block + pmdSize) + " with one 2 MiB THP",
             "empty entries and zero pages become zero-filled parts of the THP, so every page is present (an "
             "existing THP counts as collapsed)");
-    }
-    if (hstart == hend)
-        c.trace.step("madvise_collapse", "no aligned 2 MiB block lies in " + describeRange(start, end),
-            "the range is shorter than a block: nothing to do, 0");
-    return ret;
+        return 0;
+    });
 }
 
 } // namespace vmalab

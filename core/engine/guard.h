@@ -3,6 +3,7 @@
 #include "core/engine/vma_merge.h"
 
 #include <cstdint>
+#include <functional>
 
 namespace vmalab {
 
@@ -38,5 +39,13 @@ std::int64_t madviseCollapse(OpContext& c, Addr vmaStart, Addr start, Addr end);
 // copy or uffd-wp stops it. Regular files need CONFIG_READ_ONLY_THP_FOR_FS (not modelled when
 // set: the caller refuses first, see madviseNotModelled()).
 std::int64_t madviseCollapseFile(OpContext& c, Addr vmaStart, Addr start, Addr end);
+
+// Whether the VMA can hold one aligned 2 MiB block (thp_vma_suitable_order()).
+bool holdsAlignedBlock(const Vma& v);
+// The aligned 2 MiB blocks wholly inside [start, end), walked as madvise_collapse() walks them:
+// collapseBlock(block) returns 0 or -EINVAL, and a failed block does not stop the others.
+// -EINVAL when start rounds up past end; 0 (nothing to do) when no whole block lies inside.
+std::int64_t forEachCollapseBlock(
+    OpContext& c, Addr start, Addr end, const std::function<std::int64_t(Addr block)>& collapseBlock);
 
 } // namespace vmalab
