@@ -1,6 +1,7 @@
 // Snapshots in the GUI (issue 8): a captured process as the start of a run ("what if"), the
 // assumptions the prediction rests on in the narration, and the capture dialog.
 #include "core/snapshot/snapshot_format.h"
+#include "tests/ui/snapshot_fixture.h"
 #include "ui/address_space_view.h"
 #include "ui/capture_dialog.h"
 #include "ui/inspector_widget.h"
@@ -21,18 +22,11 @@ namespace {
 
 constexpr Addr page_size_for_test = 4096;
 
-const QString fixture = QStringLiteral(VMALAB_SOURCE_DIR "/tests/snapshot/corpus/fuzz_snapshot_format/sleep.vsnap");
+const QString fixture = test::snapshotFixture;
 
 snapshot::Snapshot loadFixture()
 {
-    QFile f(fixture);
-    if (!f.open(QIODevice::ReadOnly))
-        qFatal("cannot read the fixture");
-    const QByteArray b = f.readAll();
-    auto parsed = snapshot::parseSnapshots(std::string_view(b.constData(), static_cast<std::size_t>(b.size())));
-    if (!parsed || parsed->empty())
-        qFatal("the fixture does not parse");
-    return parsed->back();
+    return test::loadSnapshotFixture();
 }
 
 // The start of the captured process's [heap], where the what-if scenario splits it.

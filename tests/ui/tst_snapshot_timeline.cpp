@@ -2,6 +2,7 @@
 // process filled by a capture function, the semantic diff's events per capture, the make-up
 // charts and tables, saving and reopening, and handing a capture to the main window.
 #include "core/snapshot/snapshot_format.h"
+#include "tests/ui/snapshot_fixture.h"
 #include "ui/chart_view.h"
 #include "ui/main_window.h"
 #include "ui/snapshot_timeline_window.h"
@@ -23,18 +24,11 @@ using namespace vmalab::ui;
 
 namespace {
 
-const QString fixture = QStringLiteral(VMALAB_SOURCE_DIR "/tests/snapshot/corpus/fuzz_snapshot_format/sleep.vsnap");
+const QString fixture = test::snapshotFixture;
 
 snapshot::Snapshot loadFixture()
 {
-    QFile f(fixture);
-    if (!f.open(QIODevice::ReadOnly))
-        qFatal("cannot read the fixture");
-    const QByteArray b = f.readAll();
-    auto parsed = snapshot::parseSnapshots(std::string_view(b.constData(), static_cast<std::size_t>(b.size())));
-    if (!parsed || parsed->empty())
-        qFatal("the fixture does not parse");
-    return parsed->back();
+    return test::loadSnapshotFixture();
 }
 
 std::vector<snapshot::SnapshotVma>::iterator heapOf(snapshot::SnapshotProcess& p)
