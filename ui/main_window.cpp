@@ -181,7 +181,7 @@ MainWindow::MainWindow(const QString& recoveryDir, QWidget* parent)
     connect(m_session, &ScenarioSession::ran, this, &MainWindow::onRan);
     connect(m_session, &ScenarioSession::currentChanged, this, &MainWindow::onCurrentChanged);
     connect(m_editor, &QPlainTextEdit::textChanged, this, &MainWindow::onTextChanged);
-    connect(m_map, &AddressSpaceView::vmaSelected, this, [this](int proc, VmaId id) { selectVma(proc, id); });
+    connect(m_map, &AddressSpaceView::vmaSelected, this, [this](int proc, VmaId id) { selectByUser(proc, id, false); });
     connect(m_map, &AddressSpaceView::hovered, this, [this](const QString& t) { statusBar()->showMessage(t); });
     connect(m_lookup, &QLineEdit::returnPressed, this, [this] {
         Addr a = 0;
@@ -403,7 +403,7 @@ void MainWindow::buildDocks()
         const QModelIndex src = m_vmaProxy->mapToSource(cur);
         const int proc = m_vmaModel->data(src, VmaTableModel::ProcessRole).toInt();
         const VmaId id = m_vmaModel->data(src, VmaTableModel::VmaIdRole).toULongLong();
-        selectVma(proc, id, true);
+        selectByUser(proc, id, true);
     });
     auto* vmaDock = makeDock(tr("VMAs"), QStringLiteral("vmas"), m_vmaView, this);
 
@@ -448,10 +448,10 @@ void MainWindow::buildDocks()
         if (const Vma* v = w.procs[static_cast<std::size_t>(proc)].vmaAt(addr)) {
             m_map->setMarker(proc, addr);
             if (proc != m_selProc || v->id != m_selId)
-                selectVma(proc, v->id, true);
+                selectByUser(proc, v->id, true);
         }
     });
-    connect(m_tree, &MapleTreeView::vmaSelected, this, [this](int proc, VmaId id) { selectVma(proc, id, true); });
+    connect(m_tree, &MapleTreeView::vmaSelected, this, [this](int proc, VmaId id) { selectByUser(proc, id, true); });
 
     m_chart = new ChartView(this);
     auto* chartDock = makeDock(tr("Over time"), QStringLiteral("chart"), m_chart, this);
@@ -994,12 +994,23 @@ void MainWindow::onCurrentChanged()
         if (focusProc < 0)
             focus = 0;
     }
-    if (focus)
+    // A VMA the user picked stays selected while it lives; otherwise the selection follows
+    // what each step made.
+    if (alive && m_selectionPinned)
+        selectVma(m_selProc, m_selId);
+    else if (focus) {
+        m_selectionPinned = false;
         selectVma(focusProc, focus, true);
-    else if (alive)
+    } else if (alive)
         selectVma(m_selProc, m_selId);
     else
         selectVma(-1, 0);
+}
+
+void MainWindow::selectByUser(int proc, VmaId id, bool centre)
+{
+    m_selectionPinned = proc >= 0;
+    selectVma(proc, id, centre);
 }
 
 void MainWindow::selectVma(int proc, VmaId id, bool centre)

@@ -119,6 +119,9 @@ public:
     ScenarioEditor* editor() const { return m_editor; }
     RecoveryStore* recoveryStore() const { return m_recovery.get(); }
     void selectVma(int proc, VmaId id, bool centre = false);
+    // A selection the user made (map, table, tree, page tables): it survives steps while the
+    // VMA lives, instead of following what each step made.
+    void selectByUser(int proc, VmaId id, bool centre = false);
     // Brings a tabbed pane to the front: editor, trace, vmas, timeline, chart, inspector, tree.
     bool raisePane(const QString& name);
 
@@ -190,6 +193,7 @@ private:
     QAction* m_captureAct = nullptr;
     QAction* m_closeSnapshotAct = nullptr;
     CaptureFunction m_capture;
+    bool m_selectionPinned = false; // the selection is the user's (selectByUser)
     SnapshotTimelineWindow* m_timelineWindow = nullptr;
     RecordFunction m_record;
     QAction* m_recordAct = nullptr;
