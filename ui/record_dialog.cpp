@@ -1,5 +1,7 @@
 #include "ui/record_dialog.h"
 
+#include "ui/diagnostics_text.h"
+
 #include <QDateTime>
 #include <QDialogButtonBox>
 #include <QDir>
@@ -20,14 +22,6 @@
 namespace vmalab::ui {
 
 namespace {
-
-QString diagnosticsText(const Diagnostics& ds)
-{
-    QStringList lines;
-    for (const Diagnostic& d : ds)
-        lines << QString::fromStdString(d.format());
-    return lines.join(QLatin1Char('\n'));
-}
 
 // A line edit with a "…" button that opens a file or directory chooser.
 QWidget* withBrowse(QLineEdit* edit, const std::function<void()>& browse)

@@ -1,5 +1,7 @@
 #include "ui/scenario_session.h"
 
+#include "ui/diagnostics_text.h"
+
 #include "core/engine/model_backend.h"
 #include "core/host/runner.h"
 #include "core/scenario/interpreter.h"
@@ -354,12 +356,8 @@ QString ScenarioSession::loadSnapshot(const QString& path)
     const QByteArray bytes = f.readAll();
     auto parsed = snapshot::parseSnapshots(std::string_view(bytes.constData(), static_cast<std::size_t>(bytes.size())),
         path.toStdString());
-    if (!parsed) {
-        QStringList lines;
-        for (const Diagnostic& d : parsed.error())
-            lines << QString::fromStdString(d.format());
-        return lines.join(QLatin1Char('\n'));
-    }
+    if (!parsed)
+        return diagnosticsText(parsed.error());
     if (parsed->empty() || parsed->back().processes.empty())
         return tr("%1 holds no captured process").arg(path);
     // A watch timeline: start from its last capture, as vmalab-cli run --snapshot does.

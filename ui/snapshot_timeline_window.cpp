@@ -2,6 +2,7 @@
 
 #include "core/snapshot/snapshot_format.h"
 #include "ui/chart_view.h"
+#include "ui/diagnostics_text.h"
 
 #include <QBarCategoryAxis>
 #include <QBarSeries>
@@ -54,14 +55,6 @@ QString sizeText(std::uint64_t bytes)
     if (bytes >= (std::uint64_t { 1 } << 20))
         return mib(bytes);
     return QString::number(bytes / 1024) + QStringLiteral(" KiB");
-}
-
-QString diagnosticsText(const Diagnostics& ds)
-{
-    QStringList lines;
-    for (const Diagnostic& d : ds)
-        lines << QString::fromStdString(d.format());
-    return lines.join(QLatin1Char('\n'));
 }
 
 double toMib(std::uint64_t bytes)
