@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <stdexcept>
+#include <typeinfo>
 
 namespace vmalab {
 
@@ -57,8 +58,11 @@ TraceText History::callText(Call call, std::size_t shownArgs, std::string shownA
 
 const History::Call* History::callIn(const TraceText& text)
 {
-    const auto* recorded = dynamic_cast<const RecordedCall*>(text.source());
-    return recorded ? &recorded->call() : nullptr;
+    // typeid against a final class: a pointer compare where dynamic_cast walked the hierarchy.
+    const TraceDeferred* source = text.source();
+    if (!source || typeid(*source) != typeid(RecordedCall))
+        return nullptr;
+    return &static_cast<const RecordedCall*>(source)->call();
 }
 
 void History::record(OpTrace trace, const World& after, bool keepWorld)
@@ -68,7 +72,8 @@ void History::record(OpTrace trace, const World& after, bool keepWorld)
     const std::size_t op = m_calls.size();
     m_stepsBefore.push_back(m_microStepCount);
     m_microStepCount += trace.steps.size();
-    // The step vector grew by doubling; what History keeps should not carry the slack.
+    // The step vector was reserved or grew by doubling; what History keeps should not carry
+    // the slack.
     if (trace.steps.capacity() > trace.steps.size())
         trace.steps.shrink_to_fit();
     m_calls.push_back(call);

@@ -14,12 +14,12 @@ using namespace abi;
 namespace {
 
 
-// mprotect_fixup(): the accounting rule, then vma_modify_flags() on v (a const reference
-// into the index: a look must not copy the VMA). Returns where the VMA that covers
+// mprotect_fixup(): the accounting rule, then vma_modify_flags() on the VMA at `cur`, which
+// it uses up (a look through const must not copy the VMA). Returns where the VMA that covers
 // [start, end) afterwards ends, or -errno.
-std::int64_t mprotectFixup(OpContext& c, const Vma& v, Addr start, Addr end, VmFlags newFlags)
+std::int64_t mprotectFixup(OpContext& c, VmaCursor& cur, Addr start, Addr end, VmFlags newFlags)
 {
-    const Addr vmaStart = v.vm_start;
+    const Vma& v = std::as_const(c.mm).vmas.value(cur);
     const VmFlags oldFlags = v.vm_flags;
     if (newFlags == oldFlags) {
         const VmaText vt = VmaText::of(v);
@@ -41,11 +41,12 @@ std::int64_t mprotectFixup(OpContext& c, const Vma& v, Addr start, Addr end, VmF
         }
     } else if ((oldFlags & VM_ACCOUNT) && v.isAnonymous() && v.anon_vma == noAnonVma) {
         newFlags &= ~VM_ACCOUNT;
-        c.trace.step("mprotect_fixup", "drops VM_ACCOUNT from the range",
-                     "an anonymous VMA that never faulted (no anon_vma) stops being charged when it loses write");
+        c.trace.literalStep(
+            "mprotect_fixup", "drops VM_ACCOUNT from the range",
+            "an anonymous VMA that never faulted (no anon_vma) stops being charged when it loses write");
     }
     const bool lockedGainsWrite = (oldFlags & (VM_WRITE | VM_SHARED | VM_LOCKED)) == VM_LOCKED && (newFlags & VM_WRITE);
-    const ModifyResult r = vmaModify(c, vmaStart, start, end, newFlags, v.uffd_ctx, v.anon_name);
+    const ModifyResult r = vmaModify(c, cur, start, end, newFlags, v.uffd_ctx, v.anon_name);
     if (r.err)
         return r.err;
     if (lockedGainsWrite) {
@@ -78,7 +79,8 @@ std::int64_t doMprotect(OpContext& c, Addr start, std::uint64_t len, std::int64_
         return refuseCall(c, "arch_validate_prot", -EINVAL, "unknown protection bits: -EINVAL");
 
     const Mm& mm = c.mm; // lookups through const: the mutable ones copy what they find
-    const Vma* first = mm.findVma(start);
+    VmaCursor cur = mm.findVmaCursor(start); // one walk: vma_modify() starts from it
+    const Vma* first = cur ? &mm.vmas.value(cur) : nullptr;
     if (!first || first->vm_start >= end)
         return refuseCall(c, "do_mprotect_pkey", -ENOMEM, "no VMA in the range: -ENOMEM");
     if (grows & PROT_GROWSDOWN) {
@@ -100,7 +102,7 @@ std::int64_t doMprotect(OpContext& c, Addr start, std::uint64_t len, std::int64_
     Addr tmp = first->vm_start;
     Addr nstart = start;
     std::int64_t error = 0;
-    for (const Vma* v = first; v && v->vm_start < end; v = mm.findVma(tmp)) {
+    for (const Vma* v = first; v && v->vm_start < end;) {
         if (v->vm_start != tmp) {
             c.trace.step("do_mprotect_pkey", "stops at the hole before " + describeVma(*v),
                          "the range has a hole: -ENOMEM, and the VMAs before it keep their new protection");
@@ -115,7 +117,7 @@ std::int64_t doMprotect(OpContext& c, Addr start, std::uint64_t len, std::int64_
             break;
         }
         tmp = std::min(v->vm_end, end);
-        const std::int64_t r = mprotectFixup(c, *v, nstart, tmp, newFlags);
+        const std::int64_t r = mprotectFixup(c, cur, nstart, tmp, newFlags);
         if (r < 0) {
             error = r;
             break;
@@ -124,6 +126,8 @@ std::int64_t doMprotect(OpContext& c, Addr start, std::uint64_t len, std::int64_
         nstart = tmp;
         if (tmp >= end)
             break; // the next VMA starts at or after tmp: the loop would stop there
+        cur = mm.findVmaCursor(tmp); // vma_modify() used the cursor up
+        v = cur ? &mm.vmas.value(cur) : nullptr;
     }
     if (!error && tmp < end) {
         c.trace.step("do_mprotect_pkey", "the range ends in a hole", "part of the range is not mapped: -ENOMEM");

@@ -221,6 +221,171 @@ public:
     };
     using iterator = const_iterator;
 
+    // A position kept across changes made through it: the path from the root to an entry,
+    // so its neighbours, a change of its value or key, and an insert or erase next to it
+    // need no new descent (one walk for a whole mprotect instead of one per lookup). Any
+    // change made without it (or through another cursor) invalidates it.
+    class Cursor
+    {
+    public:
+        bool valid() const { return m_depth > 0; }
+        explicit operator bool() const { return valid(); }
+
+    private:
+        friend class PersistentMap;
+        Node* m_nodes[kMaxDepth]; // [0] the root ... [m_depth - 1] the leaf
+        int m_index[kMaxDepth];   // the child taken in an inner node; the entry in the leaf
+        int m_depth = 0;
+    };
+
+    // The last entry whose key is <= k, or an invalid cursor.
+    Cursor floor(const K& k) const
+    {
+        Cursor c;
+        const Node* n = m_root;
+        while (n) {
+            VMALAB_ASSERT(c.m_depth < kMaxDepth, "PersistentMap deeper than expected");
+            const int i = n->leaf ? lowerIndex(n, k) : childIndex(n, k);
+            c.m_nodes[c.m_depth] = const_cast<Node*>(n);
+            c.m_index[c.m_depth++] = i;
+            if (n->leaf) {
+                if (i < n->count && n->keys[i] == k)
+                    return c;
+                if (i > 0) {
+                    --c.m_index[c.m_depth - 1];
+                    return c;
+                }
+                return toPrevLeaf(c) ? c : Cursor {};
+            }
+            n = n->items[i].kid;
+        }
+        return c;
+    }
+    // The first entry, or an invalid cursor.
+    Cursor first() const
+    {
+        Cursor c;
+        for (const Node* n = m_root; n; n = n->leaf ? nullptr : n->items[0].kid) {
+            c.m_nodes[c.m_depth] = const_cast<Node*>(n);
+            c.m_index[c.m_depth++] = 0;
+        }
+        return c.valid() && c.m_nodes[c.m_depth - 1]->count > 0 ? c : Cursor {};
+    }
+    const K& key(const Cursor& c) const { return leafOf(c)->keys[c.m_index[c.m_depth - 1]]; }
+    const V& value(const Cursor& c) const { return leafOf(c)->items[c.m_index[c.m_depth - 1]].box->value; }
+    // The value of the entry before / after the cursor's, or nullptr; the cursor stays.
+    const V* peekPrev(const Cursor& c) const
+    {
+        const int i = c.m_index[c.m_depth - 1];
+        if (i > 0)
+            return &leafOf(c)->items[i - 1].box->value;
+        Cursor t = c;
+        return toPrevLeaf(t) ? &value(t) : nullptr;
+    }
+    const V* peekNext(const Cursor& c) const
+    {
+        const Node* leaf = leafOf(c);
+        const int i = c.m_index[c.m_depth - 1];
+        if (i + 1 < leaf->count)
+            return &leaf->items[i + 1].box->value;
+        Cursor t = c;
+        return toNextLeaf(t) ? &value(t) : nullptr;
+    }
+    // Moves to the entry before / after; false (the cursor unchanged) when there is none.
+    bool prev(Cursor& c) const
+    {
+        if (c.m_index[c.m_depth - 1] > 0) {
+            --c.m_index[c.m_depth - 1];
+            return true;
+        }
+        return toPrevLeaf(c);
+    }
+    bool next(Cursor& c) const
+    {
+        if (c.m_index[c.m_depth - 1] + 1 < leafOf(c)->count) {
+            ++c.m_index[c.m_depth - 1];
+            return true;
+        }
+        return toNextLeaf(c);
+    }
+    // The cursor's value to change, as at() gives it.
+    V& valueForWrite(Cursor& c)
+    {
+        makePathUnique(c);
+        return uniqueValue(c.m_nodes[c.m_depth - 1]->items[c.m_index[c.m_depth - 1]].box);
+    }
+    // Changes the cursor's key in place; the new key must keep the entry's place in the order.
+    V& rekey(Cursor& c, const K& newKey)
+    {
+        if (!(key(c) == newKey)) {
+            Cursor t = c;
+            const bool afterBelow = !prev(t) || key(t) < newKey;
+            t = c;
+            const bool beforeAbove = !next(t) || newKey < key(t);
+            VMALAB_ASSERT(afterBelow && beforeAbove, "PersistentMap::rekey() would change the order");
+        }
+        makePathUnique(c);
+        Node* leaf = c.m_nodes[c.m_depth - 1];
+        const int i = c.m_index[c.m_depth - 1];
+        leaf->keys[i] = newKey;
+        if (i == 0)
+            fixSmallestKey(c);
+        return uniqueValue(leaf->items[i].box);
+    }
+    // Inserts (k, v), k absent, as the entry right before (`before`) or after the cursor's
+    // (the caller knows it falls there). The cursor stays on its entry. Returns the new value.
+    V& insertBeside(Cursor& c, bool before, const K& k, V v)
+    {
+        makePathUnique(c);
+        Node* leaf = c.m_nodes[c.m_depth - 1];
+        const int i = c.m_index[c.m_depth - 1];
+        if (leaf->count < kMax) {
+            typename Node::Slot s;
+            s.box = newBox(std::move(v));
+            insertAt(leaf, before ? i : i + 1, k, s);
+            ++m_size;
+            if (before) {
+                ++c.m_index[c.m_depth - 1];
+                if (i == 0)
+                    fixSmallestKey(c);
+            }
+            return s.box->value;
+        }
+        const K at = key(c); // a full leaf splits: insert from the root, then find the entry again
+        V& inserted = insertNew(k, std::move(v));
+        c = floor(at);
+        return inserted;
+    }
+    // Erases the cursor's entry; the cursor moves to the entry before it (invalid if none).
+    void erase(Cursor& c)
+    {
+        makePathUnique(c);
+        Node* leaf = c.m_nodes[c.m_depth - 1];
+        const int i = c.m_index[c.m_depth - 1];
+        if (c.m_depth > 1 && leaf->count <= kMin) {
+            const K k = key(c); // the leaf would underflow: erase from the root, rebalancing
+            eraseFromRoot(k);
+            c = floor(k);
+            return;
+        }
+        releaseBox(leaf->items[i].box);
+        removeAt(leaf, i);
+        --m_size;
+        if (leaf->count == 0) { // the root leaf held the last entry
+            release(m_root);
+            m_root = nullptr;
+            c = {};
+            return;
+        }
+        if (i == 0) {
+            fixSmallestKey(c);
+            if (!toPrevLeaf(c))
+                c = {};
+            return;
+        }
+        --c.m_index[c.m_depth - 1];
+    }
+
     PersistentMap() = default;
     PersistentMap(const PersistentMap& o)
         : m_root(o.m_root)
@@ -313,14 +478,26 @@ public:
     // Inserts a key that must be absent; returns its value, as at() would.
     V& emplaceNew(const K& k, V v)
     {
-        VMALAB_ASSERT(find(k) == end(), "PersistentMap::emplaceNew() of a key already present");
-        return insertNew(k, std::move(v));
+        Cursor c = floor(k);
+        if (!c)
+            return insertNew(k, std::move(v));
+        VMALAB_ASSERT(!(key(c) == k), "PersistentMap::emplaceNew() of a key already present");
+        return insertBeside(c, false, k, std::move(v));
     }
 
     std::size_t erase(const K& k)
     {
-        if (find(k) == end())
+        Cursor c = floor(k);
+        if (!c || !(key(c) == k))
             return 0;
+        erase(c);
+        return 1;
+    }
+
+private:
+    // Erases k, which is present, rebalancing on the way up.
+    void eraseFromRoot(const K& k)
+    {
         eraseFrom(m_root, k);
         --m_size;
         if (m_root->count == 0) {
@@ -333,31 +510,16 @@ public:
             release(m_root);
             m_root = kid;
         }
-        return 1;
     }
 
+public:
     // Changes a key in place; the new key must keep the entry's place in the order. Returns
     // the entry's value, as at(newKey) would.
     V& rekey(const K& oldKey, const K& newKey)
     {
-        const auto it = find(oldKey);
-        VMALAB_ASSERT(it != end(), "PersistentMap::rekey() of a missing key");
-        if (!(oldKey == newKey)) {
-            const bool afterBelow = it == begin() || std::prev(it)->first < newKey;
-            const bool beforeAbove = std::next(it) == end() || newKey < std::next(it)->first;
-            VMALAB_ASSERT(afterBelow && beforeAbove, "PersistentMap::rekey() would change the order");
-        }
-        Node** slot = &m_root;
-        for (;;) {
-            makeUnique(*slot);
-            Node* n = *slot;
-            const int i = n->leaf ? lowerIndex(n, oldKey) : childIndex(n, oldKey);
-            if (n->keys[i] == oldKey)
-                n->keys[i] = newKey; // in an inner node: oldKey was the child's smallest key
-            if (n->leaf)
-                return uniqueValue(n->items[i].box);
-            slot = &n->items[i].kid;
-        }
+        Cursor c = floor(oldKey);
+        VMALAB_ASSERT(c && key(c) == oldKey, "PersistentMap::rekey() of a missing key");
+        return rekey(c, newKey);
     }
 
     void clear()
@@ -381,6 +543,66 @@ public:
     std::size_t nodesNotIn(const PersistentMap& other) const { return countUnshared(m_root, other); }
 
 private:
+    static const Node* leafOf(const Cursor& c)
+    {
+        VMALAB_ASSERT(c.valid(), "PersistentMap: use of an invalid cursor");
+        return c.m_nodes[c.m_depth - 1];
+    }
+    // Copies the shared nodes on the cursor's path, from the root down. Checked on every
+    // change, not remembered: a trace step may copy the world (History's step worlds) between
+    // two changes through one cursor, sharing the path again.
+    void makePathUnique(Cursor& c)
+    {
+        makeUnique(m_root);
+        c.m_nodes[0] = m_root;
+        for (int d = 1; d < c.m_depth; ++d) {
+            Node*& slot = c.m_nodes[d - 1]->items[c.m_index[d - 1]].kid;
+            makeUnique(slot);
+            c.m_nodes[d] = slot;
+        }
+    }
+    // The leaf's smallest key changed: inner nodes keep each child's smallest key.
+    static void fixSmallestKey(const Cursor& c)
+    {
+        const K& smallest = c.m_nodes[c.m_depth - 1]->keys[0];
+        for (int d = c.m_depth - 2; d >= 0; --d) {
+            c.m_nodes[d]->keys[c.m_index[d]] = smallest;
+            if (c.m_index[d] != 0)
+                break;
+        }
+    }
+    // Moves to the last entry of the previous leaf / the first of the next; false (the
+    // cursor unchanged) at either end.
+    static bool toPrevLeaf(Cursor& c)
+    {
+        for (int d = c.m_depth - 2; d >= 0; --d) {
+            if (c.m_index[d] > 0) {
+                --c.m_index[d];
+                for (int e = d + 1; e < c.m_depth; ++e) {
+                    Node* n = c.m_nodes[e - 1]->items[c.m_index[e - 1]].kid;
+                    c.m_nodes[e] = n;
+                    c.m_index[e] = n->count - 1;
+                }
+                return true;
+            }
+        }
+        return false;
+    }
+    static bool toNextLeaf(Cursor& c)
+    {
+        for (int d = c.m_depth - 2; d >= 0; --d) {
+            if (c.m_index[d] + 1 < c.m_nodes[d]->count) {
+                ++c.m_index[d];
+                for (int e = d + 1; e < c.m_depth; ++e) {
+                    c.m_nodes[e] = c.m_nodes[e - 1]->items[c.m_index[e - 1]].kid;
+                    c.m_index[e] = 0;
+                }
+                return true;
+            }
+        }
+        return false;
+    }
+
     Node* newNode() { return new (m_pool->allocate(0)) Node; }
     Node* newNode(const Node& n) { return new (m_pool->allocate(0)) Node(n); }
     template <typename... A>
@@ -422,19 +644,22 @@ private:
     }
 
     // Index of the child whose key range holds k: the last child whose smallest key is <= k.
+    // Both count instead of stopping at the first larger key: the keys are sorted, so the
+    // count is the index, and a loop without an early exit has no branch to mispredict at
+    // random keys (each walk cost a mispredicted exit per level).
     static int childIndex(const Node* n, const K& k)
     {
-        int i = 1;
-        while (i < n->count && !(k < n->keys[i]))
-            ++i;
-        return i - 1;
+        int i = 0;
+        for (int j = 1; j < n->count; ++j)
+            i += !(k < n->keys[j]);
+        return i;
     }
     // First index whose key is >= k (count if none).
     static int lowerIndex(const Node* n, const K& k)
     {
         int i = 0;
-        while (i < n->count && n->keys[i] < k)
-            ++i;
+        for (int j = 0; j < n->count; ++j)
+            i += n->keys[j] < k;
         return i;
     }
 

@@ -95,7 +95,8 @@ TraceStep& Tracer::step(std::string kernelFn, std::string what, std::string rule
 {
     // One allocation holds all three.
     const auto* words = new OwnedText(std::move(what), std::move(rule), std::move(kernelFn));
-    return add(TraceText::deferred(words, 2), TraceText::deferred(words, 0), TraceText::deferred(words, 1), lock);
+    words->m_refs.store(3, std::memory_order_relaxed); // new: no other thread can see it yet
+    return add(TraceText::uncounted(words, 2), TraceText::uncounted(words, 0), TraceText::uncounted(words, 1), lock);
 }
 
 TraceStep& Tracer::pageStep(std::string kernelFn, const std::string& one, const std::string& many, Addr page,

@@ -40,6 +40,7 @@ public:
 
 private:
     friend class TraceText;
+    friend class Tracer;
     mutable std::atomic<std::uint32_t> m_refs { 0 }; // TraceTexts that point here
 };
 
@@ -110,6 +111,16 @@ public:
     friend std::ostream& operator<<(std::ostream& os, const TraceText& t);
 
 private:
+    friend class Tracer;
+    // Part `part` of d without counting the reference: the caller sets d's count once for
+    // all the texts it makes (a locked increment each cost more than the rest of a step).
+    static TraceText uncounted(const TraceDeferred* d, int part)
+    {
+        TraceText t;
+        t.m_p.deferred = d;
+        t.m_part = part;
+        return t;
+    }
     static constexpr int literalPart = -1;
     void retain() const
     {
@@ -257,9 +268,20 @@ public:
     explicit Tracer(OpTrace& trace)
         : m_trace(trace)
     {
+        // Room for a split toggle's five steps: growing the vector 1, 2, 4, 8 cost a
+        // malloc and a move of every step each time (History trims the slack).
+        if (trace.steps.capacity() == 0)
+            trace.steps.reserve(kStepsReserved);
     }
 
+    static constexpr std::size_t kStepsReserved = 5;
+
     TraceStep& step(std::string kernelFn, std::string what, std::string rule = {}, Lock lock = Lock::None);
+    // A step whose three texts are string literals: nothing is copied or allocated.
+    TraceStep& literalStep(const char* kernelFn, const char* what, const char* rule = "", Lock lock = Lock::None)
+    {
+        return add(TraceText::literal(kernelFn), TraceText::literal(what), TraceText::literal(rule), lock);
+    }
     // A step whose words `render(what, rule)` appends when the step is read; kernelFn must
     // be a string literal. For the hot path: nothing is formatted unless someone looks.
     template <typename F>
@@ -279,7 +301,8 @@ public:
             F fn;
         };
         const auto* d = new Lambda(std::move(render));
-        return add(TraceText::literal(kernelFn), TraceText::deferred(d, 0), TraceText::deferred(d, 1), Lock::None);
+        d->m_refs.store(2, std::memory_order_relaxed); // new: no other thread can see it yet
+        return add(TraceText::literal(kernelFn), TraceText::uncounted(d, 0), TraceText::uncounted(d, 1), Lock::None);
     }
     // A step about one page; it joins the previous step when that did the same to the page
     // before. `one` reads "maps a new anonymous page", `many` "maps new anonymous pages";

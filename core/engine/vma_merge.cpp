@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <utility>
 
 namespace vmalab {
 
@@ -292,7 +293,15 @@ Vma* mergeNewRange(OpContext& c, const ProposedRange& p, bool justExpand)
 
 int splitVma(OpContext& c, Addr vmaStart, Addr at, bool newBelow, bool checkMapCount)
 {
-    Vma& orig = c.mm.vmas.at(vmaStart);
+    VmaCursor cur = c.mm.vmas.floor(vmaStart);
+    VMALAB_ASSERT(cur && c.mm.vmas.key(cur) == vmaStart, "split of a VMA not in the index");
+    return splitVma(c, cur, at, newBelow, checkMapCount);
+}
+
+int splitVma(OpContext& c, VmaCursor& cur, Addr at, bool newBelow, bool checkMapCount)
+{
+    auto& vmas = c.mm.vmas;
+    Vma& orig = vmas.valueForWrite(cur);
     VMALAB_ASSERT(orig.vm_start < at && at < orig.vm_end, "split outside the VMA");
     const char* fn = checkMapCount ? "split_vma" : "__split_vma";
     if (checkMapCount && c.mm.mapCount() >= c.profile().machine.maxMapCount) {
@@ -303,20 +312,22 @@ int splitVma(OpContext& c, Addr vmaStart, Addr at, bool newBelow, bool checkMapC
     }
     Vma part = orig; // vm_area_dup(): every flag, the file, anon_vma, uffd context and name
     part.id = c.world.newVmaId();
+    const VmaId partId = part.id;
     VmaText kept;
     if (newBelow) {
         part.vm_end = at;
         orig.vm_pgoff += (at - orig.vm_start) >> pageShift;
         orig.vm_start = at;
-        kept = VmaText::of(c.mm.rekey(vmaStart));
+        kept = VmaText::of(vmas.rekey(cur, at));
     } else {
         part.vm_start = at;
         part.vm_pgoff = orig.vm_pgoff + ((at - orig.vm_start) >> pageShift);
         orig.vm_end = at;
         kept = VmaText::of(orig);
     }
-    c.mm.insert(part);
-    const VmaId partId = part.id;
+    VMALAB_ASSERT(part.vm_start < part.vm_end, "empty VMA");
+    const Addr partStart = part.vm_start;
+    vmas.insertBeside(cur, newBelow, partStart, std::move(part)); // the cursor stays on orig
     auto& s = c.trace.deferredStep(fn, [=](std::string& what, std::string&) {
         what += "split ";
         kept.append(what);
@@ -346,13 +357,19 @@ struct ModifyText
 ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmFlags newFlags, UffdCtxId uffdCtx,
                        const std::string& anonName)
 {
-    const Mm& mm = c.mm; // lookups through const: the mutable ones copy what they find
-    const auto mit = mm.vmas.find(middleStart);
-    VMALAB_ASSERT(mit != mm.vmas.end(), "vma_modify() of a VMA not in the index");
-    const Vma middle = mit->second;
-    const Vma* prevC = mit == mm.vmas.begin() ? nullptr : &std::prev(mit)->second;
-    const auto nit = std::next(mit);
-    const Vma* nextC = nit == mm.vmas.end() ? nullptr : &nit->second;
+    VmaCursor cur = c.mm.vmas.floor(middleStart);
+    VMALAB_ASSERT(cur && c.mm.vmas.key(cur) == middleStart, "vma_modify() of a VMA not in the index");
+    return vmaModify(c, cur, start, end, newFlags, uffdCtx, anonName);
+}
+
+ModifyResult vmaModify(OpContext& c, VmaCursor& cur, Addr start, Addr end, VmFlags newFlags, UffdCtxId uffdCtx,
+                       const std::string& anonName)
+{
+    auto& vmas = c.mm.vmas;
+    const auto& index = std::as_const(vmas); // looks through const: the mutable ones copy what they find
+    const Vma& middle = index.value(cur); // valid until the first change below
+    const Vma* prevC = index.peekPrev(cur);
+    const Vma* nextC = index.peekNext(cur);
     ProposedRange p;
     p.start = start;
     p.end = end;
@@ -382,21 +399,32 @@ ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmF
     const bool mergeRight = t.whyNotRight.ok();
     const VmFlags sticky = stickyOf(c.profile(), newFlags | middle.vm_flags);
     const char* fn = "vma_merge_existing_range";
+    // What the changes below still need of the middle VMA once its box may be gone.
+    const VmaId middleId = middle.id;
+    const Addr middleStart = middle.vm_start, middleEnd = middle.vm_end;
+    Vma middleAnon; // dupAnonVma()'s source: the anon_vma fields only
+    middleAnon.anon_vma = middle.anon_vma;
+    middleAnon.anonVmaChain = middle.anonVmaChain;
 
     if (mergeLeft && mergeRight) {
         //   |<--------------------->|
         //   |-------*********-------|
         //     prev   middle   next
         //    extend  delete  delete
-        const Vma next = *nextC;
-        Vma& prev = c.mm.vmas.at(prevC->vm_start);
-        prev.vm_end = next.vm_end;
-        dupAnonVma(prev, next.anon_vma != noAnonVma ? next : middle);
-        prev.vm_flags |= sticky | stickyOf(c.profile(), next.vm_flags);
+        Vma nextAnon;
+        nextAnon.anon_vma = nextC->anon_vma;
+        nextAnon.anonVmaChain = nextC->anonVmaChain;
+        const Addr nextEnd = nextC->vm_end;
+        const VmFlags nextSticky = stickyOf(c.profile(), nextC->vm_flags);
+        const VmaId nextId = nextC->id;
+        index.next(cur);
+        vmas.erase(cur); // next; the cursor moves back to middle
+        vmas.erase(cur); // middle; the cursor moves back to prev
+        Vma& prev = vmas.valueForWrite(cur);
+        prev.vm_end = nextEnd;
+        dupAnonVma(prev, nextAnon.anon_vma != noAnonVma ? nextAnon : middleAnon);
+        prev.vm_flags |= sticky | nextSticky;
         const VmaText pt = VmaText::of(prev);
-        c.mm.erase(next.vm_start);
-        c.mm.erase(middle.vm_start);
-        const VmaId middleId = middle.id, nextId = next.id;
         auto& s = c.trace.deferredStep(fn, [=](std::string& what, std::string& rule) {
             what += "prev ";
             pt.append(what);
@@ -410,21 +438,21 @@ ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmF
         return { 0, pt.start, pt.end };
     }
     if (mergeLeft) {
-        Vma& prev = c.mm.vmas.at(prevC->vm_start);
-        prev.vm_end = end;
-        dupAnonVma(prev, middle);
-        prev.vm_flags |= sticky;
-        const VmaText pt = VmaText::of(prev);
-        const VmaId middleId = middle.id;
         VmaText shrunk;
         if (rightSide) {
-            c.mm.erase(middle.vm_start);
+            vmas.erase(cur); // the cursor moves back to prev
         } else {
-            Vma& mid = c.mm.vmas.at(middle.vm_start);
+            Vma& mid = vmas.valueForWrite(cur);
             mid.vm_pgoff = mid.pgoffAt(end);
             mid.vm_start = end;
-            shrunk = VmaText::of(c.mm.rekey(middle.vm_start));
+            shrunk = VmaText::of(vmas.rekey(cur, end));
+            index.prev(cur);
         }
+        Vma& prev = vmas.valueForWrite(cur);
+        prev.vm_end = end;
+        dupAnonVma(prev, middleAnon);
+        prev.vm_flags |= sticky;
+        const VmaText pt = VmaText::of(prev);
         auto& s = c.trace.deferredStep(fn, [=](std::string& what, std::string& rule) {
             what += "prev ";
             pt.append(what);
@@ -450,18 +478,22 @@ ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmF
         return { 0, pt.start, pt.end };
     }
     if (mergeRight) {
-        const Addr nextStart = nextC->vm_start;
-        Vma& next = c.mm.vmas.at(nextStart);
+        if (leftSide) {
+            vmas.erase(cur); // middle first: next takes its key
+            if (!cur)
+                cur = index.first();
+            else
+                index.next(cur);
+        } else {
+            vmas.valueForWrite(cur).vm_end = start;
+            index.next(cur);
+        }
+        Vma& next = vmas.rekey(cur, start);
         next.vm_start = start;
         next.vm_pgoff = p.pgoff;
-        dupAnonVma(next, middle);
+        dupAnonVma(next, middleAnon);
         next.vm_flags |= sticky;
-        const VmaId middleId = middle.id;
-        if (leftSide)
-            c.mm.erase(middle.vm_start);
-        else
-            c.mm.vmas.at(middle.vm_start).vm_end = start;
-        const VmaText gt = VmaText::of(c.mm.rekey(nextStart));
+        const VmaText gt = VmaText::of(next);
         auto& s = c.trace.deferredStep(fn, [=](std::string& what, std::string& rule) {
             what += "next ";
             gt.append(what);
@@ -494,15 +526,17 @@ ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmF
         rule += "; next cannot take it: ";
         t.whyNotRight.append(rule);
     });
-    if (middle.vm_start < start) {
-        if (int err = splitVma(c, middle.vm_start, start, true, true))
+    // The cursor stays on the middle VMA through both splits: it keeps its identity as the slice.
+    if (middleStart < start) {
+        if (int err = splitVma(c, cur, start, true, true))
             return { err, 0, 0 };
     }
-    if (end < middle.vm_end) {
-        if (int err = splitVma(c, start, end, false, true))
+    if (end < middleEnd) {
+        if (int err = splitVma(c, cur, end, false, true))
             return { err, 0, 0 };
     }
-    Vma& slice = c.mm.vmas.at(start);
+    Vma& slice = vmas.valueForWrite(cur);
+    VMALAB_ASSERT(slice.vm_start == start && slice.vm_end == end, "vma_modify() lost the slice");
     slice.vm_flags = newFlags | sticky;
     slice.uffd_ctx = uffdCtx;
     slice.anon_name = anonName;

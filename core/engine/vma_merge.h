@@ -113,6 +113,9 @@ Vma* mergeNewRange(OpContext& c, const ProposedRange& p, bool justExpand = false
 // newBelow the new object is the lower part, else the upper part; the original keeps its
 // identity. checkMapCount models split_vma()'s vm.max_map_count test. 0 or -ENOMEM.
 int splitVma(OpContext& c, Addr vmaStart, Addr at, bool newBelow, bool checkMapCount);
+// The same on the VMA at `cur`, which stays on the original VMA (the part that keeps its
+// identity) afterwards.
+int splitVma(OpContext& c, VmaCursor& cur, Addr at, bool newBelow, bool checkMapCount);
 
 struct ModifyResult
 {
@@ -125,6 +128,10 @@ struct ModifyResult
 // new flags, uffd context and anon name, merging with a neighbour where the result allows
 // it and splitting otherwise.
 ModifyResult vmaModify(OpContext& c, Addr middleStart, Addr start, Addr end, VmFlags newFlags, UffdCtxId uffdCtx,
+                       const std::string& anonName);
+// The same on the VMA at `cur` (mprotect passes the cursor it found the VMA with); the
+// cursor is used up.
+ModifyResult vmaModify(OpContext& c, VmaCursor& cur, Addr start, Addr end, VmFlags newFlags, UffdCtxId uffdCtx,
                        const std::string& anonName);
 
 // anon_vma_prepare(): give the VMA an anon_vma, reusing a compatible neighbour's

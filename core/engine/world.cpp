@@ -6,15 +6,20 @@
 
 namespace vmalab {
 
+VmaCursor Mm::findVmaCursor(Addr addr) const
+{
+    VmaCursor c = vmas.floor(addr);
+    if (!c)
+        return vmas.first(); // no VMA starts at or below addr
+    if (vmas.value(c).vm_end > addr || vmas.next(c))
+        return c;
+    return {};
+}
+
 const Vma* Mm::findVma(Addr addr) const
 {
-    auto it = vmas.upper_bound(addr);
-    if (it != vmas.begin()) {
-        auto prev = std::prev(it);
-        if (prev->second.vm_end > addr)
-            return &prev->second;
-    }
-    return it == vmas.end() ? nullptr : &it->second;
+    const VmaCursor c = findVmaCursor(addr);
+    return c ? &vmas.value(c) : nullptr;
 }
 
 Vma* Mm::findVma(Addr addr)
@@ -32,23 +37,22 @@ const Vma* Mm::vmaAt(Addr addr) const
 
 const Vma* Mm::prevOf(const Vma& v) const
 {
-    auto it = vmas.find(v.vm_start);
-    VMALAB_ASSERT(it != vmas.end(), "prevOf() of a VMA not in the index");
-    return it == vmas.begin() ? nullptr : &std::prev(it)->second;
+    const VmaCursor c = vmas.floor(v.vm_start);
+    VMALAB_ASSERT(c && vmas.key(c) == v.vm_start, "prevOf() of a VMA not in the index");
+    return vmas.peekPrev(c);
 }
 
 const Vma* Mm::nextOf(const Vma& v) const
 {
-    auto it = vmas.find(v.vm_start);
-    VMALAB_ASSERT(it != vmas.end(), "nextOf() of a VMA not in the index");
-    ++it;
-    return it == vmas.end() ? nullptr : &it->second;
+    const VmaCursor c = vmas.floor(v.vm_start);
+    VMALAB_ASSERT(c && vmas.key(c) == v.vm_start, "nextOf() of a VMA not in the index");
+    return vmas.peekNext(c);
 }
 
 const Vma* Mm::lastBefore(Addr addr) const
 {
-    auto it = vmas.lower_bound(addr);
-    return it == vmas.begin() ? nullptr : &std::prev(it)->second;
+    const VmaCursor c = addr == 0 ? VmaCursor {} : vmas.floor(addr - 1);
+    return c ? &vmas.value(c) : nullptr;
 }
 
 bool Mm::anyVmaIn(Addr start, Addr end) const

@@ -105,6 +105,10 @@ struct UffdCtx
     bool operator==(const UffdCtx&) const = default;
 };
 
+// A position in an Mm's VMA index that mprotect, vma_modify, splits and merges pass along
+// instead of looking the VMA and its neighbours up again (PersistentMap::Cursor).
+using VmaCursor = PersistentMap<Addr, Vma>::Cursor;
+
 // One address space (struct mm_struct) with its page tables and open files.
 struct Mm
 {
@@ -135,6 +139,8 @@ struct Mm
     // find_vma(): the first VMA that ends above addr, or nullptr.
     const Vma* findVma(Addr addr) const;
     Vma* findVma(Addr addr);
+    // find_vma() as a cursor (invalid when no VMA ends above addr).
+    VmaCursor findVmaCursor(Addr addr) const;
     // The VMA containing addr, or nullptr (vma_lookup()).
     const Vma* vmaAt(Addr addr) const;
     const Vma* prevOf(const Vma& v) const; // the VMA before v (adjacent or not), or nullptr
