@@ -56,7 +56,8 @@ Program buildProgram()
                 { "--profile", "P", "Profile the model runs (default host)." },
                 { "--show", "", "Print the scenario of seed S instead of running anything." },
                 { "--max-shrink", "N", "Shrink at most N failing sequences (default 3)." },
-                { "--collapse", "", "Also generate MADV_COLLAPSE (not yet in CI: see docs/kernel-findings.md)." } } },
+                { "--collapse", "", "Also generate MADV_COLLAPSE (the default)." },
+                { "--no-collapse", "", "Generate no MADV_COLLAPSE: the sequences of older runs, seed for seed." } } },
         { "probe", "", "show which kernel behaviour profile the running kernel has",
             "Runs small experiments on the running kernel and reports the behaviour switches they show. Then replays "
             "one probe scenario per kernel-model.md profile row this kernel can run (P1, P3, P4, P6, P7), runs each "

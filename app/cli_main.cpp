@@ -49,7 +49,7 @@ struct Args
     std::string outDir = "fuzz-failures";
     bool show = false;
     unsigned maxShrink = 3;
-    bool collapse = false;
+    bool collapse = true; // MADV_COLLAPSE stream of fuzz; --no-collapse turns it off
     bool referenceMachine = false;
     std::string snapshotFile; // run --snapshot FILE: start from a captured process
     std::string limits; // --limit NAME=VALUE, comma-joined in command-line order
@@ -134,6 +134,8 @@ Args parseArgs(int argc, char** argv)
             a.maxShrink = static_cast<unsigned>(parseNumber(arg, value()));
         else if (arg == "--collapse")
             a.collapse = true;
+        else if (arg == "--no-collapse")
+            a.collapse = false;
         else if (arg == "--machine") {
             const std::string m = value();
             if (m != "reference" && m != "host")

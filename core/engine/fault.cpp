@@ -1,5 +1,6 @@
 #include "core/engine/fault.h"
 
+#include "core/engine/file_pages.h"
 #include "core/engine/fork.h"
 #include "core/engine/page_table.h"
 #include "core/engine/uffd.h"
@@ -79,7 +80,7 @@ void fillPageCache(OpContext& c, const Vma& v, File& f, PageOff idx)
     if (f.pageCache.find(idx))
         return;
     if (f.kind == File::Kind::Shmem) {
-        f.pageCache.assign(idx, idx + 1, true);
+        f.pageCache.assign(idx, idx + 1, false); // clean until written (shmemPageDirty())
         return;
     }
     auto fill = [&](PageOff from, PageOff to, const char* rule) {
@@ -113,34 +114,66 @@ void fillPageCache(OpContext& c, const Vma& v, File& f, PageOff idx)
     fill(from, from + window, "read-around: a window of read_ahead_kb centred on the faulting page");
 }
 
-// do_fault_around() + filemap_map_pages(): map the cached pages of the 16-page block
-// (aligned by virtual address, clipped to the VMA, its PTE table and EOF) whose PTEs are none.
-void faultAround(OpContext& c, const Vma& v, const File& f, Addr addr)
+// Maps the cached pages of [from, to) whose PTEs are none, up to EOF unless `pastEof`: a
+// shmem folio mapped whole crosses i_size, the 16-page window does not (measured on 6.18).
+std::uint64_t mapCachedPages(OpContext& c, const Vma& v, const File& f, Addr from, Addr to, bool pastEof)
 {
-    if (v.vm_flags & (VM_UFFD_WP | VM_UFFD_MINOR)) {
-        c.trace.step("should_fault_around", "maps no neighbours of " + hexAddr(addr),
-                     "uffd_disable_fault_around(): WP and MINOR registrations must see every fault themselves");
-        return;
-    }
-    Addr from = std::max(v.vm_start, addr & ~(faultAroundPages * pageSize - 1));
-    Addr to = std::min({ v.vm_end, from + faultAroundPages * pageSize, (addr & ~(pmdSize - 1)) + pmdSize });
-    from = std::max(from, addr & ~(pmdSize - 1));
     std::uint64_t mapped = 0;
     for (Addr a = from; a < to; a += pageSize) {
         const PageOff idx = v.pgoffAt(a);
-        if (idx >= f.sizePages() || !f.pageCache.find(idx) || ptAt(c.mm, a))
+        if ((idx >= f.sizePages() && !pastEof) || !f.pageCache.find(idx) || ptAt(c.mm, a))
             continue;
         setPtes(c.mm, a, a + pageSize, Pte { PageState::Present, Pte::Kind::File, false });
         ++mapped;
     }
-    c.trace.step("do_fault_around", "maps " + std::to_string(mapped) + " cached page(s) of " + describeRange(from, to),
-                 "read faults on files map the already-cached neighbours in the 16-page block");
+    return mapped;
+}
+
+// do_fault_around() + filemap_map_pages(): a PMD-size folio is mapped with a PMD where
+// do_set_pmd() can; otherwise the cached pages of the 16-page block (aligned by virtual
+// address, clipped to the VMA, its PTE table and EOF) whose PTEs are none, and every large
+// folio met there whole when it lies inside the VMA and the PTE table (Linux 6.18).
+// True when the PMD was mapped.
+bool faultAround(OpContext& c, const Vma& v, const File& f, Addr addr)
+{
+    if (v.vm_flags & (VM_UFFD_WP | VM_UFFD_MINOR)) {
+        c.trace.step("should_fault_around", "maps no neighbours of " + hexAddr(addr),
+                     "uffd_disable_fault_around(): WP and MINOR registrations must see every fault themselves");
+        return false;
+    }
+    Addr from = std::max(v.vm_start, addr & ~(faultAroundPages * pageSize - 1));
+    Addr to = std::min({ v.vm_end, from + faultAroundPages * pageSize, (addr & ~(pmdSize - 1)) + pmdSize });
+    from = std::max(from, addr & ~(pmdSize - 1));
+    // filemap_map_pages() looks for folios from the window's start up to EOF only: a window
+    // wholly past EOF finds none, not even a THP that covers it (measured).
+    const bool windowInFile = v.pgoffAt(from) < f.sizePages();
+    if (windowInFile && mapFileThpByPmd(c, v, addr))
+        return true;
+    std::uint64_t mapped = 0, whole = 0;
+    for (Addr a = from; a < to && v.pgoffAt(a) < f.sizePages(); a += pageSize) {
+        const auto [folioFrom, folioTo] = wholeFolioRange(f, v, a);
+        if (folioFrom == folioTo)
+            continue;
+        whole += mapCachedPages(c, v, f, folioFrom, folioTo, f.kind == File::Kind::Shmem);
+        a = std::max(a, folioTo - pageSize);
+    }
+    mapped = mapCachedPages(c, v, f, from, to, false) + whole;
+    c.trace.step("do_fault_around", "maps " + std::to_string(mapped) + " cached page(s) of " + describeRange(from, to)
+                     + (whole ? " and of the large folios met there" : ""),
+                 whole ? "read faults on files map the cached neighbours in the 16-page block, and a large folio "
+                         "whole when it lies inside the VMA and one PTE table"
+                       : "read faults on files map the already-cached neighbours in the 16-page block");
+    return false;
 }
 
 // A write through touch stores data: the page is no longer a zero-filled part of a THP.
-void markWritten(Mm& mm, Addr addr)
+void markWritten(World& w, Mm& mm, Addr addr)
 {
     const Pte* p = ptAt(mm, addr);
+    const Vma* v = mm.vmaAt(addr);
+    if (p && p->state == PageState::Present && p->kind == Pte::Kind::File && v && (v->vm_flags & VM_SHARED))
+        if (File* f = w.file(v->vm_file))
+            markShmemDirty(*f, v->pgoffAt(addr), v->pgoffAt(addr) + 1);
     if (!p || !p->zeroFilled)
         return;
     Pte written = *p;
@@ -194,8 +227,9 @@ FaultResult fileFault(OpContext& c, Vma& v, Addr addr, bool write)
     if (idx >= f->sizePages()) {
         // do_read_fault() tries fault-around before ->fault() finds the page beyond EOF, so
         // cached neighbours inside the file get mapped first.
-        if (!write)
-            faultAround(c, v, *f, addr);
+        // A shmem folio mapped whole (by PMD or PTEs) may cover the page past EOF.
+        if (!write && (faultAround(c, v, *f, addr) || ptAt(c.mm, addr)))
+            return FaultResult::Ok;
         // do_cow_fault() prepares the anon_vma before ->fault() finds the page missing, so a
         // private write beyond EOF still leaves the VMA with one (it decides later merges).
         if (write && !(v.vm_flags & VM_SHARED))
@@ -223,6 +257,19 @@ FaultResult fileFault(OpContext& c, Vma& v, Addr addr, bool write)
         return FaultResult::Ok;
     }
     if (v.vm_flags & VM_SHARED) {
+        markShmemDirty(*f, idx, idx + 1);
+        if (mapFileThpByPmd(c, v, addr))
+            return FaultResult::Ok;
+        // finish_fault(): a shmem large folio is mapped whole when it fits and its PTEs are all none.
+        const auto [folioFrom, folioTo] = wholeFolioRange(*f, v, addr);
+        if (f->kind == File::Kind::Shmem && folioFrom != folioTo && !(v.vm_flags & VM_UFFD_FLAGS)
+            && !c.mm.ptes.anyIn(pageIndex(folioFrom), pageIndex(folioTo))) {
+            setPtes(c.mm, folioFrom, folioTo, Pte { PageState::Present, Pte::Kind::File, false });
+            c.trace.step("finish_fault", "maps the whole large folio " + describeRange(folioFrom, folioTo) + " writable",
+                "a write to a shared shmem mapping maps the faulting page's large folio whole when it lies inside the VMA "
+                "and one PTE table and none of its PTEs is set");
+            return FaultResult::Ok;
+        }
         setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Present, Pte::Kind::File, false });
         c.trace.pageStep("do_shared_fault", "maps a page-cache page writable", "maps page-cache pages writable", addr, "a write to a shared file mapping writes the page cache");
         return FaultResult::Ok;
@@ -299,7 +346,7 @@ FaultResult handleFault(OpContext& c, Addr addr, bool write)
         if (pte->kind == Pte::Kind::Anon) {
             // do_wp_page() on a page fork write-protected: the sole remaining owner reuses it
             // (wp_can_reuse_anon_folio()), anyone else copies it (wp_page_copy()).
-            const bool alone = cowShareCount(c.world, *v, addr) <= 1;
+            const bool alone = cowShareCount(c.world, static_cast<std::size_t>(&c.mm - c.world.procs.data()), *v, addr) <= 1;
             Pte mine = *pte;
             mine.cowShared = false;
             setPtes(c.mm, addr, addr + pageSize, mine);
@@ -312,6 +359,9 @@ FaultResult handleFault(OpContext& c, Addr addr, bool write)
                                  "a write to an anonymous page COW-shared with another process breaks the sharing");
             return FaultResult::Ok;
         }
+        if (pte->pmdMapped)
+            splitFilePmdsIn(c, addr, addr + pageSize, "do_huge_pmd_wp_page()",
+                "a write to a private mapping of a file THP needs a private copy of one page");
         anonVmaPrepare(c, *v);
         const bool fromZero = pte->kind == Pte::Kind::ZeroPage;
         setPtes(c.mm, addr, addr + pageSize, Pte { PageState::Present, Pte::Kind::Anon, false });
@@ -359,14 +409,14 @@ std::int64_t doTouch(OpContext& c, Addr addr, std::uint64_t len, std::int64_t ac
             && !(write && pte->uffdWp)) {
             if (!write || (pte->kind == Pte::Kind::Anon && !pte->cowShared) || (pte->kind == Pte::Kind::File && (v->vm_flags & VM_SHARED))) {
                 if (write)
-                    markWritten(c.mm, a);
+                    markWritten(c.world, c.mm, a);
                 continue;
             }
         }
         switch (handleFault(c, a, write)) {
         case FaultResult::Ok:
             if (write)
-                markWritten(c.mm, a);
+                markWritten(c.world, c.mm, a);
             break;
         case FaultResult::Segv:
             return SIGSEGV;

@@ -1,4 +1,5 @@
 #include "core/engine/abi.h"
+#include "core/engine/file_pages.h"
 #include "core/engine/ops.h"
 #include "core/engine/page_table.h"
 #include "core/engine/uffd.h"
@@ -24,6 +25,7 @@ std::int64_t installFd(OpContext& c, FileId id)
 void truncatePages(OpContext& c, File& f, std::uint64_t newSize)
 {
     const PageOff firstGone = (newSize + pageSize - 1) >> pageShift;
+    splitFoliosForHole(c, f.id, firstGone, ~std::uint64_t { 0 }); // a large folio cut by the new end
     f.pageCache.erase(firstGone, ~std::uint64_t { 0 });
     std::uint64_t zapped = 0;
     for (Mm& mm : c.world.procs) {

@@ -6,6 +6,7 @@
 #include "core/engine/vma_merge.h"
 #include "core/vm_flags.h"
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -105,26 +106,46 @@ bool vmaNeedsCopy(const Profile& profile, const Vma& dst, const Vma& src, std::s
     return false;
 }
 
-unsigned cowShareCount(const World& world, const Vma& v, Addr addr)
+unsigned cowShareCountAmong(const CowHolders& holders, std::size_t proc, Addr addr)
+{
+    auto heldBy = [&](std::size_t q) {
+        return static_cast<std::size_t>(std::count_if(holders.begin(), holders.end(), [&](const auto& h) { return h.first == q; }));
+    };
+    const bool mineOnlyOne = heldBy(proc) <= 1;
+    unsigned count = 1;
+    std::vector<std::size_t> counted;
+    for (const auto& holder : holders) {
+        const std::size_t q = holder.first; // clang-14 lambdas cannot capture bindings
+        if (q == proc || std::find(counted.begin(), counted.end(), q) != counted.end())
+            continue;
+        const bool sameAddress = std::any_of(holders.begin(), holders.end(), [&](const auto& h) { return h.first == q && h.second == addr; });
+        if (sameAddress || (mineOnlyOne && heldBy(q) == 1)) {
+            ++count;
+            counted.push_back(q);
+        }
+    }
+    return count;
+}
+
+unsigned cowShareCount(const World& world, std::size_t proc, const Vma& v, Addr addr)
 {
     const PageOff index = v.pgoffAt(addr);
     const AnonVmaId root = world.anonVmaRoot(v.anon_vma);
-    unsigned count = 0;
-    for (const Mm& mm : world.procs) {
-        // A process counts once, as in anonShareCounts(): its VMAs may overlap in index after mremap.
+    CowHolders holders;
+    for (std::size_t i = 0; i < world.procs.size(); ++i) {
+        const Mm& mm = world.procs[i];
         for (const auto& entry : mm.vmas) {
             const Vma& w = entry.second;
             if (w.anon_vma == noAnonVma || world.anonVmaRoot(w.anon_vma) != root || index < w.vm_pgoff
                 || index >= w.vm_pgoff + w.pages())
                 continue;
-            const Pte* p = ptAt(mm, w.vm_start + ((index - w.vm_pgoff) << pageShift));
-            if (p && p->state == PageState::Present && p->kind == Pte::Kind::Anon && p->cowShared) {
-                ++count;
-                break;
-            }
+            const Addr at = w.vm_start + ((index - w.vm_pgoff) << pageShift);
+            const Pte* p = ptAt(mm, at);
+            if (p && p->state == PageState::Present && p->kind == Pte::Kind::Anon && p->cowShared)
+                holders.emplace_back(i, at);
         }
     }
-    return count;
+    return holders.empty() ? 0 : cowShareCountAmong(holders, proc, addr);
 }
 
 std::int64_t doFork(World& world, std::size_t parentIndex, std::size_t childIndex, Tracer& trace)

@@ -1,6 +1,7 @@
 #include "core/engine/guard.h"
 
 #include "core/assert.h"
+#include "core/engine/file_pages.h"
 #include "core/engine/page_table.h"
 #include "core/vm_flags.h"
 
@@ -70,6 +71,8 @@ std::int64_t guardInstall(OpContext& c, Addr vmaStart, Addr start, Addr end)
             "with the series only private anonymous VMAs get one; VM_MAYBE_GUARD tells fork to copy page "
             "tables instead");
     }
+    splitFilePmdsIn(c, start, end, "madvise_guard_install()",
+        "the zap that clears the way for the markers meets a file PMD");
     std::uint64_t populated = 0;
     c.mm.ptes.forEach(pageIndex(start), pageIndex(end), [&](std::uint64_t s, std::uint64_t e, const Pte& p) {
         if (p.state != PageState::Guard)

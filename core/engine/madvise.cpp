@@ -194,10 +194,12 @@ std::uint64_t pageOut(OpContext& c, const Vma& v, Addr start, Addr end)
     }
     // Reclaim takes the pages out of the page cache as well as the page table (measured on
     // 6.18: fault-around never maps them again; a fault on one reads or allocates it anew).
+    // Without swap a written shmem page cannot be written out: it stays cached (measured).
     File* f = c.world.file(v.vm_file);
+    const bool keepDirty = f && f->kind == File::Kind::Shmem && !c.profile().machine.swap;
     for (Addr a : gone) {
         clearPtes(c.mm, a, a + pageSize);
-        if (f)
+        if (f && !(keepDirty && shmemPageDirty(*f, v.pgoffAt(a))))
             f->pageCache.erase(v.pgoffAt(a), v.pgoffAt(a) + 1);
     }
     return gone.size();
@@ -228,6 +230,15 @@ std::uint64_t swapOut(OpContext& c, Addr start, Addr end)
 // it covers whole: reclaim without swap splits it); the split maps the subpages that were never
 // written to the shared zero page (measured on 6.18). A THP shows as present anonymous pages
 // with zero-filled ones; fork-shared THPs are skipped. Returns how many pages went to the zero page.
+// Whether v maps a zero-filled page of the THP block at `block`.
+bool vmaHoldsZeroFilled(const Mm& mm, const Vma& v, Addr block)
+{
+    bool any = false;
+    mm.ptes.forEach(pageIndex(std::max(v.vm_start, block)), pageIndex(std::min(v.vm_end, block + pmdSize)),
+        [&](std::uint64_t, std::uint64_t, const Pte& p) { any = any || p.zeroFilled; });
+    return any;
+}
+
 std::uint64_t splitThps(OpContext& c, Addr start, Addr end, bool splitWhole)
 {
     std::uint64_t n = 0;
@@ -236,18 +247,33 @@ std::uint64_t splitThps(OpContext& c, Addr start, Addr end, bool splitWhole)
         if (whole && !splitWhole)
             continue;
         bool covered = false, filled = false, shared = false;
+        // The range must reach the THP itself: a zero-filled page of it, or a present anonymous
+        // page in a VMA that holds some (small pages of a VMA mapped over part of the block later
+        // are not the THP's).
         c.mm.ptes.forEach(pageIndex(std::max(start, block)), pageIndex(std::min(end, block + pmdSize)),
-                          [&](std::uint64_t, std::uint64_t, const Pte& p) {
-                              covered = covered || (p.state == PageState::Present && p.kind == Pte::Kind::Anon);
+                          [&](std::uint64_t s, std::uint64_t, const Pte& p) {
+                              if (p.state != PageState::Present || p.kind != Pte::Kind::Anon || covered)
+                                  return;
+                              const Vma* owner = c.mm.vmaAt(s << pageShift);
+                              covered = p.zeroFilled || (owner && vmaHoldsZeroFilled(c.mm, *owner, block));
                           });
         std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;
         std::vector<Pte> values;
         c.mm.ptes.forEach(pageIndex(block), pageIndex(block + pmdSize), [&](std::uint64_t s, std::uint64_t e, const Pte& p) {
             shared = shared || (p.state == PageState::Present && p.kind == Pte::Kind::Anon && p.cowShared);
-            if (p.zeroFilled) {
-                filled = true;
-                runs.emplace_back(s, e);
-                values.push_back(Pte { PageState::Present, Pte::Kind::ZeroPage, p.uffdWp });
+            if (!p.zeroFilled)
+                return;
+            filled = true;
+            // remove_migration_ptes() keeps a page of a VM_LOCKED VMA (measured: an mlocked part
+            // of the THP keeps its zero-filled pages as anonymous pages).
+            for (std::uint64_t i = s; i < e; ++i) {
+                const Vma* owner = c.mm.vmaAt(i << pageShift);
+                Pte small = p;
+                small.zeroFilled = false;
+                if (!owner || !(owner->vm_flags & VM_LOCKED))
+                    small = Pte { PageState::Present, Pte::Kind::ZeroPage, p.uffdWp };
+                runs.emplace_back(i, i + 1);
+                values.push_back(small);
             }
         });
         if (!covered || !filled || shared)
@@ -255,20 +281,83 @@ std::uint64_t splitThps(OpContext& c, Addr start, Addr end, bool splitWhole)
         std::uint64_t zeroed = 0;
         for (std::size_t i = 0; i < runs.size(); ++i) {
             c.mm.ptes.assign(runs[i].first, runs[i].second, values[i]);
-            zeroed += runs[i].second - runs[i].first;
+            if (values[i].kind == Pte::Kind::ZeroPage)
+                zeroed += runs[i].second - runs[i].first;
         }
         n += zeroed;
         c.trace.step("split_folio", "splits the THP at " + describeRange(block, block + pmdSize),
                      "the advice covers only part of it (or pages it out): " + std::to_string(zeroed)
-                         + " never-written page(s) now map the shared zero page, written pages stay");
+                         + " never-written page(s) now map the shared zero page, written pages and those of mlocked VMAs stay");
     }
     return n;
+}
+
+// Whether a process other than the current one maps a page of file pages [first, last)
+// (folio_maybe_mapped_shared(): the cold and pageout walkers leave such folios alone).
+bool mappedElsewhere(const OpContext& c, FileId file, PageOff first, PageOff last)
+{
+    for (const Mm& mm : c.world.procs) {
+        if (&mm == &c.mm)
+            continue;
+        for (const auto& vmaEntry : mm.vmas) {
+            const Vma& w = vmaEntry.second; // clang-14 lambdas cannot capture bindings
+            const PageOff lo = std::max(first, w.vm_pgoff), hi = std::min(last, w.vm_pgoff + w.pages());
+            if (w.vm_file != file || lo >= hi)
+                continue;
+            bool mapped = false;
+            mm.ptes.forEach(pageIndex(w.vm_start + ((lo - w.vm_pgoff) << pageShift)),
+                pageIndex(w.vm_start + ((hi - w.vm_pgoff) << pageShift)), [&](std::uint64_t, std::uint64_t, const Pte& p) {
+                    mapped = mapped || (p.state == PageState::Present && p.kind == Pte::Kind::File);
+                });
+            if (mapped)
+                return true;
+        }
+    }
+    return false;
+}
+
+// madvise_cold_or_pageout_pte_range() on the large folios of a file mapped in [start, end):
+// one the range covers only in part (or this VMA maps only in part) is split into small
+// folios, which unmaps it everywhere; one it covers whole is left mapped by MADV_COLD and
+// unmapped by MADV_PAGEOUT (without swap the dirty folio stays in the page cache, whole).
+void reclaimLargeFileFolios(OpContext& c, const Vma& v, Addr start, Addr end, bool pageout)
+{
+    const File& f = *c.world.file(v.vm_file);
+    for (Addr a = start; a < end; a += pageSize) {
+        const Pte* p = ptAt(c.mm, a);
+        const PageOff idx = v.pgoffAt(a);
+        const auto [first, last] = largeFolioAt(f, idx);
+        if (!p || p->state != PageState::Present || p->kind != Pte::Kind::File || first == last)
+            continue;
+        const Addr folioFrom = a - ((idx - first) << pageShift), folioTo = folioFrom + ((last - first) << pageShift);
+        const Addr next = std::min(end, folioTo);
+        if (mappedElsewhere(c, v.vm_file, first, last)) {
+            a = next - pageSize;
+            continue;
+        }
+        bool mappedWhole = folioFrom >= v.vm_start && folioTo <= v.vm_end;
+        if (mappedWhole)
+            c.mm.ptes.forEach(pageIndex(folioFrom), pageIndex(folioTo), [&](std::uint64_t, std::uint64_t, const Pte& q) {
+                mappedWhole = mappedWhole && q.state == PageState::Present && q.kind == Pte::Kind::File;
+            });
+        if (!(start <= folioFrom && folioTo <= end) || !mappedWhole) {
+            splitFileFolio(c, v.vm_file, idx, "the reclaim advice covers only part of it");
+        } else if (pageout) {
+            splitFilePmdsIn(c, folioFrom, folioTo, "try_to_unmap()", "reclaim unmaps the THP");
+            clearPtes(c.mm, folioFrom, folioTo);
+            c.trace.step("reclaim_pages", "unmaps the large folio at " + describeRange(folioFrom, folioTo),
+                "MADV_PAGEOUT covers it whole: reclaim unmaps it, and without a place to write it the dirty folio "
+                "stays in the page cache");
+        }
+        a = next - pageSize;
+    }
 }
 
 // vfs_fallocate(PUNCH_HOLE) of MADV_REMOVE: the file's pages leave the page cache and every
 // mapping of them (private COW copies stay).
 void punchHole(OpContext& c, FileId fileId, PageOff from, PageOff to)
 {
+    splitFoliosForHole(c, fileId, from, to);
     c.world.file(fileId)->pageCache.erase(from, to);
     unmapFilePages(c.world, fileId, from, to);
 }
@@ -294,6 +383,8 @@ std::int64_t pageAdvice(OpContext& c, Addr vmaStart, Addr start, Addr end, std::
                          "they stay mapped until reclaim needs them, so the page states do not change");
             return 0;
         }
+        splitFilePmdsIn(c, start, end, "zap_pmd_range()", "the zap meets a file PMD (a part of its block splits it, "
+                                                           "all of it zaps it: either way the whole block goes)");
         zapKeepingGuards(c.mm, v, start, end);
         c.trace.step("zap_page_range_single", "zaps " + range,
                      (!v.isAnonymous() && (v.vm_flags & VM_UFFD_WP))
@@ -317,6 +408,8 @@ std::int64_t pageAdvice(OpContext& c, Addr vmaStart, Addr start, Addr end, std::
             return refuseCall(c, advice == MADV_COLD ? "madvise_cold" : "madvise_pageout", -EINVAL,
                         "reclaim advice on an mlocked, VM_PFNMAP or hugetlb mapping: -EINVAL");
         splitThps(c, start, end, advice == MADV_PAGEOUT);
+        if (v.vm_file != noFile)
+            reclaimLargeFileFolios(c, v, start, end, advice == MADV_PAGEOUT);
         if (advice == MADV_COLD) {
             c.trace.step("madvise_cold", "deactivates the pages of " + range,
                          "a reclaim hint; the model keeps every page mapped");

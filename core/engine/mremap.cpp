@@ -1,6 +1,7 @@
 #include "core/assert.h"
 #include "core/engine/abi.h"
 #include "core/engine/fault.h"
+#include "core/engine/file_pages.h"
 #include "core/engine/ops.h"
 #include "core/engine/page_table.h"
 #include "core/engine/uffd.h"
@@ -182,6 +183,7 @@ std::int64_t moveVma(OpContext& c, const Remap& r)
     const Addr srcStart = src.vm_start, srcEnd = src.vm_end;
     const bool dropUffd = uffdWithoutEventRemap(c.world, src);
     copyVma(c, r);
+    splitFilePmdsForMove(c, r.addr, r.oldLen, r.newAddr);
     movePtes(c.mm, r.addr, r.oldLen, r.newAddr);
     c.trace.step("move_page_tables", "moves the page-table entries of " + describeRange(r.addr, r.addr + r.oldLen) + " to "
                      + hexAddr(r.newAddr),

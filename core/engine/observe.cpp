@@ -1,10 +1,10 @@
 #include "core/engine/observe.h"
 
+#include "core/engine/fork.h"
 #include "core/engine/page_table.h"
 #include "core/vm_flags.h"
 
 #include <map>
-#include <set>
 
 namespace vmalab {
 
@@ -32,25 +32,22 @@ std::map<FilePage, unsigned> fileMapCounts(const World& world)
     return counts;
 }
 
-// How many processes map each COW-shared anonymous page, the page known by its VMA's root
-// anon_vma and linear index as rmap finds it (see cowShareCount()). A process counts once: after
-// mremap has grown a moved part of a VMA, two VMAs of one process may cover the same indexes
-// with different pages, and neither is shared with itself.
-std::map<FilePage, unsigned> anonShareCounts(const World& world)
+// Who maps each COW-shared anonymous page, the page known by its VMA's root anon_vma and linear
+// index as rmap finds it (see cowShareCount()); cowShareCountAmong() turns the holders into a
+// count. After mremap two VMAs of one process may cover the same indexes with different pages,
+// and neither is shared with itself.
+std::map<FilePage, CowHolders> anonShareCounts(const World& world)
 {
-    std::map<FilePage, unsigned> counts;
-    for (const Mm& mm : world.procs) {
-        std::set<FilePage> seen;
+    std::map<FilePage, CowHolders> counts;
+    for (std::size_t proc = 0; proc < world.procs.size(); ++proc) {
+        const Mm& mm = world.procs[proc];
         for (const auto& vmaEntry : mm.vmas) {
             const Vma& v = vmaEntry.second; // clang-14 lambdas cannot capture bindings
             mm.ptes.forEach(pageIndex(v.vm_start), pageIndex(v.vm_end), [&](std::uint64_t s, std::uint64_t e, const Pte& p) {
                 if (p.state != PageState::Present || p.kind != Pte::Kind::Anon || !p.cowShared)
                     return;
-                for (std::uint64_t i = s; i < e; ++i) {
-                    const FilePage key { world.anonVmaRoot(v.anon_vma), v.pgoffAt(i << pageShift) };
-                    if (seen.insert(key).second)
-                        ++counts[key];
-                }
+                for (std::uint64_t i = s; i < e; ++i)
+                    counts[{ world.anonVmaRoot(v.anon_vma), v.pgoffAt(i << pageShift) }].emplace_back(proc, i << pageShift);
             });
         }
     }
@@ -82,7 +79,7 @@ namespace {
 
 // One process, given the world-wide sharing counts (built once for all processes).
 ObservedProcess observeWith(const World& world, std::size_t procIndex, const std::map<FilePage, unsigned>& mapCounts,
-                            const std::map<FilePage, unsigned>& anonCounts)
+                            const std::map<FilePage, CowHolders>& anonCounts)
 {
     const Mm& mm = world.procs.at(procIndex);
     ObservedProcess out;
@@ -145,7 +142,7 @@ ObservedProcess observeWith(const World& world, std::size_t procIndex, const std
                 // wrote (and copied) reads exclusive again before this process writes it.
                 for (std::uint64_t i = s; i < e; ++i) {
                     auto it = anonCounts.find({ world.anonVmaRoot(v.anon_vma), v.pgoffAt(i << pageShift) });
-                    const unsigned count = it == anonCounts.end() ? 1 : it->second;
+                    const unsigned count = it == anonCounts.end() ? 1 : cowShareCountAmong(it->second, procIndex, i << pageShift);
                     pssBytesTimes1k += pageSize * 1024 / count;
                     addRun(i << pageShift, (i + 1) << pageShift, PageState::Present, p.uffdWp, count == 1, false);
                 }

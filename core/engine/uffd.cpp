@@ -1,6 +1,7 @@
 #include "core/engine/uffd.h"
 
 #include "core/engine/abi.h"
+#include "core/engine/file_pages.h"
 #include "core/engine/page_table.h"
 #include "core/vm_flags.h"
 
@@ -121,6 +122,9 @@ std::vector<Addr> vmasIn(const Mm& mm, Addr start, Addr end)
 // MM_CP_UFFD_WP_RESOLVE (clear the bits, drop the markers). Guard markers are left alone.
 void uffdWpRange(OpContext& c, const Vma& v, Addr start, Addr end, bool protect)
 {
+    if (protect && !v.isAnonymous())
+        splitFilePmdsIn(c, start, end, "change_pmd_range()",
+            "write-protecting a file PMD for userfaultfd splits it (pgtable_split_needed())");
     const bool markers = protect && uffdWpUseMarkers(c.world, v);
     std::vector<std::pair<std::pair<std::uint64_t, std::uint64_t>, Pte>> runs;
     c.mm.ptes.forEach(pageIndex(start), pageIndex(end),

@@ -1,6 +1,7 @@
 #include "core/engine/vma_merge.h"
 
 #include "core/assert.h"
+#include "core/engine/file_pages.h"
 #include "core/vm_flags.h"
 
 #include <cerrno>
@@ -310,6 +311,7 @@ int splitVma(OpContext& c, VmaCursor& cur, Addr at, bool newBelow, bool checkMap
                          + ") VMAs: -ENOMEM");
         return -ENOMEM;
     }
+    splitFilePmdAt(c, at); // vma_adjust_trans_huge()
     Vma part = orig; // vm_area_dup(): every flag, the file, anon_vma, uffd context and name
     part.id = c.world.newVmaId();
     const VmaId partId = part.id;
@@ -397,6 +399,11 @@ ModifyResult vmaModify(OpContext& c, VmaCursor& cur, Addr start, Addr end, VmFla
         t.whyNotRight = MergeRefusal::because("prev and next have different anon_vmas, so only prev can take the range");
     const bool mergeLeft = t.whyNotLeft.ok();
     const bool mergeRight = t.whyNotRight.ok();
+    // vma_adjust_trans_huge(): a boundary that moves inside the VMA splits a file PMD there.
+    if (mergeLeft && !rightSide)
+        splitFilePmdAt(c, end);
+    if (mergeRight && !leftSide)
+        splitFilePmdAt(c, start);
     const VmFlags sticky = stickyOf(c.profile(), newFlags | middle.vm_flags);
     const char* fn = "vma_merge_existing_range";
     // What the changes below still need of the middle VMA once its box may be gone.

@@ -64,7 +64,10 @@ struct File
     unsigned devMajor = 0;
     unsigned devMinor = 1;
     std::uint64_t inode = 0;
-    RunMap<bool> pageCache; // page-cache pages by file page index
+    RunMap<bool> pageCache; // page-cache pages by file page index; for shmem the value says dirty (written)
+    // By file page index: the order of the large folio holding the page (folios are naturally
+    // aligned, so the order gives its range); absent for small folios. MADV_COLLAPSE makes them.
+    RunMap<std::uint8_t> folioOrder;
     bool operator==(const File&) const = default;
 
     std::uint64_t sizePages() const { return (size + pageSize - 1) >> pageShift; }
@@ -89,6 +92,9 @@ struct Pte
     // A present anonymous page of a THP (collapsed or THP-faulted) never written: splitting the
     // THP maps it to the shared zero page instead of keeping it.
     bool zeroFilled = false;
+    // A page-cache page mapped through a PMD (one THP for the aligned 2 MiB block): splitting
+    // that PMD unmaps the whole block instead of leaving PTEs (file_pages.h).
+    bool pmdMapped = false;
     bool operator==(const Pte&) const = default;
 };
 

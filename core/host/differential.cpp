@@ -21,12 +21,12 @@ constexpr unsigned busyPages = 48; // most operations land here, so they meet ea
 class Generator
 {
 public:
-    explicit Generator(std::uint64_t seed, bool collapse = false)
+    explicit Generator(std::uint64_t seed, bool collapse = true)
         : m_rng(seed)
         , m_forkRng(seed ^ 0x666f726bull) // its own stream: the operations of a seed stay as they were
         , m_uffdRng(seed ^ 0x75666664ull) // likewise for userfaultfd
         , m_brkRng(seed ^ 0x62726bull) // and for brk
-        , m_collapseRng(seed ^ 0x636f6cull) // and for MADV_COLLAPSE (opt-in)
+        , m_collapseRng(seed ^ 0x636f6cull) // and for MADV_COLLAPSE
         , m_collapse(collapse)
     {
     }
@@ -58,9 +58,8 @@ public:
         const bool brk = brkPick(0, 99) < 25;
         if (brk)
             out += "heap = brk(0)\ntop = (heap + page_size - 1) & ~(page_size - 1)\n";
-        // With --collapse, some sequences collapse THPs; half of them first map the whole (2 MiB
-        // aligned) window as one VMA with a written page, so that a block can collapse at all.
-        // Opt-in until the model follows a file PMD's split (docs/kernel-findings.md).
+        // Some sequences collapse THPs (unless --no-collapse); half of them first map the whole
+        // (2 MiB aligned) window as one VMA with a written page, so that a block can collapse.
         const bool collapse = m_collapse && collapsePick(0, 99) < 20;
         if (collapse && collapsePick(0, 1))
             out += wholeWindowMapping();
@@ -278,7 +277,7 @@ private:
             "MADV_DONTNEED_LOCKED", "MADV_FREE", "MADV_WILLNEED", "MADV_COLD", "MADV_PAGEOUT", "MADV_POPULATE_READ",
             "MADV_POPULATE_WRITE", "MADV_REMOVE", "5", "26", "MADV_GUARD_INSTALL", "MADV_GUARD_INSTALL",
             "MADV_GUARD_INSTALL", "MADV_GUARD_INSTALL", "MADV_GUARD_INSTALL", "MADV_GUARD_REMOVE", "MADV_GUARD_REMOVE",
-            "MADV_GUARD_REMOVE" }; // guard regions: about a quarter of madvise calls (MADV_COLLAPSE: see guard-regions.md)
+            "MADV_GUARD_REMOVE" }; // guard regions: about a quarter of madvise calls (MADV_COLLAPSE: its own stream)
         std::uint64_t page = 0;
         const std::string addr = address(&page);
         return "madvise(" + addr + ", " + length(page) + ", " + advice[pick(0, std::size(advice) - 1)] + ")";

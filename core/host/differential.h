@@ -23,7 +23,7 @@ struct FuzzOptions
     unsigned maxShrink = 3;
     Profile profile;
     // Also generate MADV_COLLAPSE (its own random stream: other operations stay as they were).
-    bool collapse = false;
+    bool collapse = true;
 };
 
 struct FuzzSummary
@@ -36,7 +36,7 @@ struct FuzzSummary
 };
 
 // The scenario text of sequence `seed` (deterministic).
-std::string generateSequence(std::uint64_t seed, unsigned ops, bool collapse = false);
+std::string generateSequence(std::uint64_t seed, unsigned ops, bool collapse = true);
 
 // Differences between model and kernel for one scenario text; empty when they agree.
 // `signature` gets the kind of difference (for shrinking); a run-time error on one side
