@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "bench/many_vmas_child.h"
 
 extern char** environ;
 
@@ -40,7 +41,6 @@ using namespace vmalab;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kVmas = 60000;
-constexpr std::size_t kPage = 4096;
 
 struct Time
 {
@@ -80,35 +80,14 @@ Time median(std::vector<Time> v)
     return { w[w.size() / 2], c[c.size() / 2] };
 }
 
-// The helper: 60,000 one-page VMAs, alternately rw-p and r--p, half of the rw pages written.
+// The helper: 60,000 one-page VMAs, alternately rw-p and r--p, a quarter of the pages written.
 pid_t startHelper()
 {
-    int fds[2];
-    if (pipe(fds) != 0)
-        std::exit(1);
-    const pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
-        char* p = static_cast<char*>(
-            mmap(nullptr, kVmas * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
-        bool ok = p != MAP_FAILED;
-        for (std::size_t i = 1; ok && i < kVmas; i += 2)
-            ok = mprotect(p + i * kPage, kPage, PROT_READ) == 0;
-        for (std::size_t i = 0; ok && i < kVmas; i += 4)
-            p[i * kPage] = 1;
-        const char c = ok ? 'k' : 'x';
-        if (write(fds[1], &c, 1) != 1)
-            _exit(1);
-        for (;;)
-            pause();
-    }
-    close(fds[1]);
-    char c = 0;
-    if (read(fds[0], &c, 1) != 1 || c != 'k') {
+    const pid_t pid = bench::startManyVmasChild(kVmas);
+    if (pid < 0) {
         std::fprintf(stderr, "the 60,000-VMA helper failed (vm.max_map_count?)\n");
         std::exit(1);
     }
-    close(fds[0]);
     return pid;
 }
 

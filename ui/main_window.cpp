@@ -387,16 +387,18 @@ void MainWindow::buildDocks()
 
     // VMA table, tabbed with the trace.
     m_vmaModel = new VmaTableModel(this);
-    m_vmaProxy = new QSortFilterProxyModel(this);
+    m_vmaProxy = new VmaSortProxyModel(this);
     m_vmaProxy->setSourceModel(m_vmaModel);
-    m_vmaProxy->setSortRole(VmaTableModel::SortRole);
     m_vmaProxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
     m_vmaProxy->setFilterKeyColumn(-1);
     m_vmaView = makeTable(this);
     m_vmaView->setModel(m_vmaProxy);
     m_vmaView->setSortingEnabled(true);
     m_vmaView->sortByColumn(VmaTableModel::Start, Qt::AscendingOrder);
-    m_vmaView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    // Widths from the font, not the rows: ResizeToContents measured every row of a big snapshot.
+    m_vmaView->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    for (int c = 0; c < VmaTableModel::ColumnCount; ++c)
+        m_vmaView->setColumnWidth(c, m_vmaModel->columnWidth(c, m_vmaView->font()));
     connect(m_vmaView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& cur) {
         if (m_syncing || !cur.isValid())
             return;
