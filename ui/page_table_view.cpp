@@ -135,6 +135,10 @@ void PageTableView::addNode(QStandardItem* parent, const PtNode& n)
             content = tr("→ PUD table");
         } else if (n.level == PtLevel::Pud) {
             content = tr("→ PMD table");
+        } else if (n.huge) {
+            content = tr("→ 2 MiB %1 page (huge PMD: no PTE table)").arg(QString::fromLatin1(pageKindName(n.kind)));
+            contentItem->setData(static_cast<int>(n.kind), KindRole);
+            contentItem->setIcon(QIcon(swatch(n.kind, n.pte.uffdWp, false)));
         } else {
             content = tr("→ PTE table (%1 entries listed as runs)").arg(n.children.size());
         }
@@ -201,8 +205,9 @@ QString PageTableView::summaryText() const
     }
     if (m_walk.truncated)
         text += tr(" · (list truncated)");
-    text += tr("<br><small>x86-64 4-level paging. The model tracks PTEs and PTE tables; an upper-level entry "
-               "is shown present when a PTE table below it exists.</small>");
+    text += tr("<br><small>x86-64 4-level paging. Tables are allocated on the way down to an entry and freed "
+               "by free_pgtables() once no VMA is left in their span, so a PMD or PUD table can stay with "
+               "nothing mapped below it.</small>");
     return text;
 }
 

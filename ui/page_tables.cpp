@@ -105,7 +105,8 @@ public:
         const std::uint64_t span = std::uint64_t { 1 } << shift;
         for (Addr a = start; a < end;) {
             const Addr entryEnd = std::min<Addr>(end, (a & ~(span - 1)) + span);
-            const bool present = hasPteTable(a, entryEnd);
+            const Pte* hugePte = level == PtLevel::Pmd ? pmdLeaf(a) : nullptr;
+            const bool present = hugePte || hasTable(level, a, entryEnd);
             const unsigned index = ptIndex(level, a);
             if (!present && !nodes.empty() && !nodes.back().present && nodes.back().end == a) {
                 nodes.back().last = index;
@@ -117,7 +118,12 @@ public:
                 n.start = a;
                 n.end = entryEnd;
                 n.present = present;
-                if (present) {
+                if (hugePte) {
+                    n.huge = true;
+                    n.pte = *hugePte;
+                    n.kind = pageKind(hugePte);
+                    m_out.pages[static_cast<int>(n.kind)] += (entryEnd - a) >> pageShift;
+                } else if (present) {
                     if (level == PtLevel::Pgd) {
                         // P4D folded: one entry, the PGD's, that points to the PUD table.
                         ++m_out.pudTables;
@@ -141,12 +147,24 @@ public:
     }
 
 private:
-    bool hasPteTable(Addr start, Addr end) const
+    // Whether the entry of `level` covering [start, end) points to a table: the tables one level
+    // down, as the model tracks them.
+    bool hasTable(PtLevel level, Addr start, Addr end) const
     {
-        bool any = false;
-        m_mm.pteTables.forEach(start >> pmdShift, ((end - 1) >> pmdShift) + 1,
-            [&](std::uint64_t, std::uint64_t, const bool& v) { any = any || v; });
-        return any;
+        const RunMap<bool>& below = level == PtLevel::Pgd ? m_mm.pudTables
+            : level == PtLevel::Pud                        ? m_mm.pmdTables
+                                                           : m_mm.pteTables;
+        const unsigned shift = levelShift(level);
+        return below.anyIn(start >> shift, ((end - 1) >> shift) + 1);
+    }
+
+    // The PTE of a file THP mapped by the PMD entry at `a`, or nullptr.
+    const Pte* pmdLeaf(Addr a) const
+    {
+        if (m_mm.pteTables.find(a >> pmdShift))
+            return nullptr;
+        const Pte* pte = m_mm.ptes.find(a >> pageShift);
+        return pte && pte->pmdMapped ? pte : nullptr;
     }
 
     std::vector<PtNode> ptes(Addr start, Addr end)

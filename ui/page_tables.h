@@ -11,11 +11,11 @@ namespace vmalab::ui {
 
 // The x86-64 4-level page-table walk of an address range, as the page-tables pane shows it.
 //
-// The model keeps only what matters for VMA behaviour: the PTEs (Mm::ptes) and which PTE
-// tables exist (Mm::pteTables, by PMD index). The upper levels are derived: a PMD, PUD or
-// PGD entry is present when some PTE table below it exists, which is what the kernel has
-// once free_pgtables() has run. P4D is folded into the PGD with 4-level paging: one entry
-// per PGD entry, at the same index.
+// The model keeps the PTEs (Mm::ptes) and which tables exist at each level (Mm::pteTables,
+// pmdTables, pudTables): tables are allocated on the way down to an entry and freed by
+// free_pgtables() once no VMA is left in their span, so an upper table can outlive every
+// table below it. A file THP mapped by one PMD entry has no PTE table. P4D is folded into the
+// PGD with 4-level paging: one entry per PGD entry, at the same index.
 enum class PtLevel
 {
     Pgd,
@@ -50,6 +50,7 @@ struct PtNode
     Addr start = 0; // the addresses these entries cover, clipped to the walked range
     Addr end = 0;
     bool present = false; // upper levels: points to a table; PTE: holds an entry (page, swap, marker)
+    bool huge = false;    // PMD level: maps a 2 MiB folio itself (pte describes it), no PTE table below
     Pte pte;              // PTE level, when present
     PageKind kind = PageKind::None;
     std::vector<PtShare> shared; // PTE level: the same folio in other processes

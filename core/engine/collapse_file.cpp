@@ -69,7 +69,7 @@ void mapBlockByPmd(OpContext& c, Addr block)
 {
     Pte huge { PageState::Present, Pte::Kind::File, false };
     huge.pmdMapped = true;
-    setPtes(c.mm, block, block + pmdSize, huge);
+    setPmdLeaf(c.mm, block, huge);
 }
 
 bool blockPmdMapped(const Mm& mm, Addr block)

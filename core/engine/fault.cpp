@@ -203,7 +203,7 @@ FaultResult anonFault(OpContext& c, Vma& v, Addr addr, bool write)
     }
     // do_anonymous_page() allocates the PTE table first, and prepares the anon_vma before it
     // asks userfaultfd only for a write.
-    c.mm.pteTables.assign(addr / pmdSize, addr / pmdSize + 1, true);
+    allocPteTables(c.mm, addr / pmdSize, addr / pmdSize + 1);
     if ((v.vm_flags & VM_UFFD_MISSING) && write)
         anonVmaPrepare(c, v);
     if (v.vm_flags & VM_UFFD_MISSING)
@@ -244,7 +244,7 @@ FaultResult fileFault(OpContext& c, Vma& v, Addr addr, bool write)
             faultAround(c, v, *f, addr);
         if (write && !(v.vm_flags & VM_SHARED))
             anonVmaPrepare(c, v); // do_cow_fault() prepares it before shmem_fault() asks userfaultfd
-        c.mm.pteTables.assign(addr / pmdSize, addr / pmdSize + 1, true);
+        allocPteTables(c.mm, addr / pmdSize, addr / pmdSize + 1);
         return userfault(c, v, addr, cached ? "MINOR" : "MISSING");
     }
     fillPageCache(c, v, *f, idx);

@@ -31,7 +31,7 @@ std::uint64_t copyPageRange(Mm& child, Mm& parent, const Vma& dst, const Vma& sr
     // copy_pmd_range() allocates a PTE table in the child wherever the parent has one, before
     // it looks at the entries.
     parent.pteTables.forEach(src.vm_start / pmdSize, (src.vm_end - 1) / pmdSize + 1,
-                             [&](std::uint64_t s, std::uint64_t e, bool) { child.pteTables.assign(s, e, true); });
+                             [&](std::uint64_t s, std::uint64_t e, bool) { allocPteTables(child, s, e); });
     std::uint64_t copied = 0, shared = 0, dropped = 0;
     std::vector<std::pair<std::pair<std::uint64_t, std::uint64_t>, Pte>> runs;
     parent.ptes.forEach(pageIndex(src.vm_start), pageIndex(src.vm_end),

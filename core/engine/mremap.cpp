@@ -102,7 +102,7 @@ void movePtes(Mm& mm, Addr from, std::uint64_t len, Addr to)
         return;
     mm.ptes.move(pageIndex(from), pageIndex(from + len), pageIndex(to));
     mm.ptes.forEach(pageIndex(to), pageIndex(to + len), [&](std::uint64_t s, std::uint64_t e, const Pte&) {
-        mm.pteTables.assign((s << pageShift) / pmdSize, ((e << pageShift) - 1) / pmdSize + 1, true);
+        allocPteTables(mm, (s << pageShift) / pmdSize, ((e << pageShift) - 1) / pmdSize + 1);
     });
 }
 

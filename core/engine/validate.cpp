@@ -1,5 +1,7 @@
 #include "core/engine/validate.h"
 
+#include "core/engine/page_table.h"
+
 #include <cinttypes>
 #include <cstdio>
 #include <set>
@@ -151,19 +153,36 @@ private:
                         + ", which has no anon_vma");
                 a = v->vm_end;
             }
-            // A PTE lives in a page-table page: the table for its PMD must exist.
-            const std::uint64_t firstPmd = start / pmdSize;
-            const std::uint64_t lastPmd = (end - 1) / pmdSize;
-            std::uint64_t covered = firstPmd;
-            mm.pteTables.forEach(firstPmd, lastPmd + 1, [&](std::uint64_t ts, std::uint64_t te, bool present) {
-                if (ts > covered)
-                    return;
-                if (present)
-                    covered = te;
-            });
-            if (covered <= lastPmd)
-                fail(name + ": no PTE table for the PMD at " + hex(covered * pmdSize));
+            // A PTE lives in a page-table page: the table for its PMD must exist. A page mapped
+            // by a PMD entry has no PTE table, only the PMD table holding that entry.
+            if (pte.pmdMapped)
+                requireTables(mm.pmdTables, pudSize, start, end, name + ": no PMD table for the PUD at ");
+            else
+                requireTables(mm.pteTables, pmdSize, start, end, name + ": no PTE table for the PMD at ");
         });
+        // Every table hangs from an entry of the level above.
+        mm.pteTables.forEachAll([&](std::uint64_t s, std::uint64_t e, bool) {
+            requireTables(mm.pmdTables, pudSize, s * pmdSize, e * pmdSize, "PTE tables: no PMD table for the PUD at ");
+        });
+        mm.pmdTables.forEachAll([&](std::uint64_t s, std::uint64_t e, bool) {
+            requireTables(mm.pudTables, pgdEntrySize, s * pudSize, e * pudSize, "PMD tables: no PUD table for the PGD entry at ");
+        });
+    }
+
+    // Fails unless `tables` (one per `span` bytes) covers every table slot of [start, end).
+    void requireTables(const RunMap<bool>& tables, std::uint64_t span, Addr start, Addr end, const std::string& what)
+    {
+        const std::uint64_t first = start / span;
+        const std::uint64_t last = (end - 1) / span;
+        std::uint64_t covered = first;
+        tables.forEach(first, last + 1, [&](std::uint64_t ts, std::uint64_t te, bool present) {
+            if (ts > covered)
+                return;
+            if (present)
+                covered = te;
+        });
+        if (covered <= last)
+            fail(what + hex(covered * span));
     }
 
     const World& m_world;

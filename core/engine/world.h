@@ -122,6 +122,8 @@ struct Mm
     PersistentMap<Addr, Vma> vmas; // by vm_start: the ordered VMA index (the kernel's maple tree)
     RunMap<Pte> ptes;          // by page index (address >> 12)
     RunMap<bool> pteTables;    // by PMD index (address >> 21): which PTE tables exist
+    RunMap<bool> pmdTables;    // by PUD index (address >> 30): which PMD tables exist
+    RunMap<bool> pudTables;    // by PGD index (address >> 39): which PUD tables exist (P4D folded)
     std::map<int, FileId> fds; // open file descriptors of files
     std::map<int, UffdCtxId> uffdFds; // open userfaultfd descriptors (numbered with fds)
     std::map<int, int> fdAccess; // O_ACCMODE of fds opened O_RDONLY/O_WRONLY (open_mapped); absent: O_RDWR

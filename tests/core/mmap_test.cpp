@@ -154,6 +154,26 @@ TEST(Munmap, ZapsPagesAndFreesUnusedTables)
     EXPECT_EQ(f.mm().pteTables.runCount(), 1u) << "the table still serves the rest";
     f.munmap(0, 8);
     EXPECT_TRUE(f.mm().pteTables.empty());
+    EXPECT_TRUE(f.mm().pmdTables.empty());
+    EXPECT_TRUE(f.mm().pudTables.empty());
+}
+
+TEST(Munmap, UpperTablesStayWhileTheirSpanHoldsAVma)
+{
+    // free_pgtables() frees a table only when no VMA is left in its span: a PMD table serves
+    // 1 GiB, so an untouched VMA 4 MiB away keeps it after the last PTE table under it goes.
+    EngineFixture f;
+    f.mmap(0, 8);
+    f.touch(0, 8, true);
+    f.mmap(1024, 8);
+    EXPECT_EQ(f.mm().pmdTables.runCount(), 1u);
+    f.munmap(0, 8);
+    EXPECT_TRUE(f.mm().pteTables.empty());
+    EXPECT_EQ(f.mm().pmdTables.runCount(), 1u) << "the other VMA still lies in the PMD table's 1 GiB";
+    EXPECT_EQ(f.mm().pudTables.runCount(), 1u);
+    f.munmap(1024, 8);
+    EXPECT_TRUE(f.mm().pmdTables.empty());
+    EXPECT_TRUE(f.mm().pudTables.empty());
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // validateWorld() (core/engine/validate.h): it finds what it is meant to find, and every
 // shipped scenario keeps the model's world consistent after every call.
 #include "core/engine/model_backend.h"
+#include "core/engine/page_table.h"
 #include "core/engine/validate.h"
 #include "core/scenario/interpreter.h"
 #include "core/scenario/parser.h"
@@ -118,7 +119,36 @@ TEST(Validate, FindsPagesOutsideVmasAndMissingPteTables)
     EXPECT_NE(problems[1].find("no PTE table for the PMD at 0x400000"), std::string::npos) << problems[1];
     mm.pteTables.assign(2, 3, true);
     mm.ptes.erase(0x402, 0x403);
+    const auto upper = validateWorld(w);
+    ASSERT_EQ(upper.size(), 1u);
+    EXPECT_NE(upper[0].find("PTE tables: no PMD table for the PUD at 0x0"), std::string::npos) << upper[0];
+    mm.pmdTables.assign(0, 1, true);
+    const auto top = validateWorld(w);
+    ASSERT_EQ(top.size(), 1u);
+    EXPECT_NE(top[0].find("PMD tables: no PUD table for the PGD entry at 0x0"), std::string::npos) << top[0];
+    mm.pudTables.assign(0, 1, true);
     EXPECT_TRUE(validateWorld(w).empty());
+}
+
+TEST(Validate, PmdMappedPagesNeedAPmdTableNotAPteTable)
+{
+    World w = oneProcess();
+    Mm& mm = w.procs[0];
+    Vma v = anonVma(w, 0x40000000, 0x40200000);
+    mm.insert(v);
+    Pte huge { PageState::Present, Pte::Kind::Anon, false };
+    huge.pmdMapped = true;
+    mm.ptes.assign(0x40000, 0x40200, huge);
+    const auto problems = validateWorld(w);
+    ASSERT_FALSE(problems.empty());
+    EXPECT_NE(problems.back().find("no PMD table for the PUD at 0x40000000"), std::string::npos) << problems.back();
+    mm.ptes.erase(0x40000, 0x40200);
+    setPmdLeaf(mm, 0x40000000, huge);
+    EXPECT_TRUE(mm.pteTables.empty());
+    EXPECT_EQ(mm.pmdTables.runCount(), 1u);
+    // Anonymous pages in a VMA without anon_vma are still reported; no table problem is.
+    for (const std::string& p : validateWorld(w))
+        EXPECT_EQ(p.find("table"), std::string::npos) << p;
 }
 
 TEST(Validate, FindsDanglingFileAndAnonVmaReferences)

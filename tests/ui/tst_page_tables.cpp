@@ -147,6 +147,34 @@ private Q_SLOTS:
         QCOMPARE(pmds[1].count(), 511u);
     }
 
+    void pmdTableOutlivesItsPteTablesAndHugeEntriesShow()
+    {
+        // A PMD table with no PTE table left below it (what free_pgtables() leaves while a VMA
+        // still lies in its 1 GiB) is drawn present; a file THP mapped by one PMD is a huge
+        // entry with no PTE table.
+        World w;
+        w.procs.resize(1);
+        Mm& mm = w.procs[0];
+        const Addr base = Addr { 0x7e00 } << 28;
+        mm.pmdTables.assign(base >> 30, (base >> 30) + 1, true);
+        mm.pudTables.assign(base >> 39, (base >> 39) + 1, true);
+        Pte huge { PageState::Present, Pte::Kind::File, false };
+        huge.pmdMapped = true;
+        setPmdLeaf(mm, base + 4 * pmdSize, huge);
+        const PageTableWalk walk = walkPageTables(w, 0, base, base + (Addr { 1 } << 30));
+        QCOMPARE(walk.pteTables, std::size_t { 0 });
+        QCOMPARE(walk.pmdTables, std::size_t { 1 });
+        const std::vector<PtNode>& pmds = walk.roots.at(0).children.at(0).children.at(0).children;
+        QCOMPARE(pmds.size(), std::size_t { 3 }); // 4 absent, the huge entry, 507 absent
+        QVERIFY(!pmds[0].present);
+        QCOMPARE(pmds[0].count(), 4u);
+        QVERIFY(pmds[1].present && pmds[1].huge);
+        QVERIFY(pmds[1].children.empty());
+        QCOMPARE(pmds[1].kind, PageKind::File);
+        QCOMPARE(walk.pages[static_cast<int>(PageKind::File)], std::uint64_t { 512 });
+        QVERIFY(!pmds[2].present);
+    }
+
     void forkSharingFoundThroughAnonVma()
     {
         ScenarioSession s;
