@@ -103,6 +103,7 @@ struct ModelResult
     Timing timing;
     std::uint64_t rssGrowth = 0;
     std::uint64_t ops = 0;
+    std::uint64_t steps = 0; // trace steps of all operations
     std::uint64_t vmas = 0;
 };
 
@@ -164,6 +165,8 @@ ModelResult runModelHere(const Workload& w, bool history)
         r.timing = { seconds(t0, t1), seconds(t1, t2), c1 - c0, c2 - c1 };
         r.rssGrowth = rssBytes() - before; // the model, its history and traces, before they are freed
         r.ops = m.traces().size();
+        for (const OpTrace& t : m.traces())
+            r.steps += t.steps.size();
         r.vmas = m.world().procs[0].mapCount();
     }
     return r;
@@ -180,9 +183,11 @@ void report(const char* title, const Workload& w, bool kernelToo)
                 "end\n",
                 m.build / builds, m.toggles / toggles, m.buildCpu / builds, m.togglesCpu / toggles,
                 static_cast<unsigned long long>(model.vmas));
-    std::printf("model history: %.1f MB for %llu operations = %.0f bytes per operation (process RSS growth)\n",
+    std::printf("model history: %.1f MB for %llu operations = %.0f bytes per operation (process RSS growth); %.2f "
+                "trace steps per operation\n",
                 static_cast<double>(model.rssGrowth) / 1e6, static_cast<unsigned long long>(model.ops),
-                static_cast<double>(model.rssGrowth) / static_cast<double>(model.ops));
+                static_cast<double>(model.rssGrowth) / static_cast<double>(model.ops),
+                static_cast<double>(model.steps) / static_cast<double>(model.ops));
     if (!kernelToo)
         return;
     const Timing k = runKernel(w);

@@ -72,7 +72,7 @@ void History::record(OpTrace trace, const World& after, bool keepWorld)
     const std::size_t op = m_calls.size();
     m_stepsBefore.push_back(m_microStepCount);
     m_microStepCount += trace.steps.size();
-    // The step vector was reserved or grew by doubling; what History keeps should not carry
+    // The step vector grew ahead of its steps (Tracer::add()); what History keeps should not carry
     // the slack.
     if (trace.steps.capacity() > trace.steps.size())
         trace.steps.shrink_to_fit();

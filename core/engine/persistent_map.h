@@ -100,8 +100,8 @@ private:
 
 } // namespace detail
 
-// An ordered map whose copies share every node they have not changed: copying is O(1) (one
-// reference count), and a change copies only the nodes on its path. It is a B+tree with
+// An ordered map whose copies share every node they have not changed: copying is O(1) (it splits
+// one reference weight), and a change copies only the nodes on its path. It is a B+tree with
 // path copying: nodes of 16 keep it a few levels deep (5 at 60,000 VMAs, where a treap was
 // about 30), so a lookup touches few cache lines and a change copies few small nodes. History
 // keeps its checkpoint worlds this way (docs/history.md).
@@ -123,15 +123,29 @@ class PersistentMap
 
     // Values live in boxes of their own, shared by the node copies a path copy makes, so a
     // change copies small nodes and only the one value it changes.
+    //
+    // Sharing is counted by weights, not by one count per reference: each reference (a
+    // node's slot, a map's root) holds a weight, and a node or box holds the sum of its
+    // references' weights, so a reference is the only one when its weight is the whole.
+    // Copying a reference splits its weight between the two copies without touching the
+    // target: a path copy after a History checkpoint copied 16-slot nodes whose 16 children
+    // each took a cache miss for their counts (12% of a mprotect toggle). The target is
+    // touched when a reference is dropped, or when a weight of 1 must be split (it gets
+    // kFreshWeight more).
+    // 16 bits a slot: refills are rare (a reference copied 14 times over), and wider weights
+    // made every node of History's path copies 32 bytes bigger.
+    using Weight = std::uint16_t;
+    static constexpr Weight kFreshWeight = Weight(1) << 14;
+
     struct Box
     {
-        std::uint32_t refs = 1;
+        std::uint64_t weight = kFreshWeight;
         V value;
     };
 
     struct Node
     {
-        std::uint32_t refs = 1;
+        std::uint64_t weight = kFreshWeight;
         std::uint16_t count = 0;
         bool leaf = true;
         K keys[kMax]; // in a leaf the entries' keys; in an inner node each child's smallest key
@@ -139,6 +153,7 @@ class PersistentMap
             Box* box;  // leaf
             Node* kid; // inner node
         } items[kMax];
+        Weight weights[kMax]; // the weight each slot's reference holds
     };
 
     struct Pos
@@ -312,7 +327,7 @@ public:
     V& valueForWrite(Cursor& c)
     {
         makePathUnique(c);
-        return uniqueValue(c.m_nodes[c.m_depth - 1]->items[c.m_index[c.m_depth - 1]].box);
+        return uniqueValue(c.m_nodes[c.m_depth - 1], c.m_index[c.m_depth - 1]);
     }
     // Changes the cursor's key in place; the new key must keep the entry's place in the order.
     V& rekey(Cursor& c, const K& newKey)
@@ -330,7 +345,7 @@ public:
         leaf->keys[i] = newKey;
         if (i == 0)
             fixSmallestKey(c);
-        return uniqueValue(leaf->items[i].box);
+        return uniqueValue(leaf, i);
     }
     // Inserts (k, v), k absent, as the entry right before (`before`) or after the cursor's
     // (the caller knows it falls there). The cursor stays on its entry. Returns the new value.
@@ -342,7 +357,7 @@ public:
         if (leaf->count < kMax) {
             typename Node::Slot s;
             s.box = newBox(std::move(v));
-            insertAt(leaf, before ? i : i + 1, k, s);
+            insertAt(leaf, before ? i : i + 1, k, s, kFreshWeight);
             ++m_size;
             if (before) {
                 ++c.m_index[c.m_depth - 1];
@@ -368,11 +383,11 @@ public:
             c = floor(k);
             return;
         }
-        releaseBox(leaf->items[i].box);
+        releaseBox(leaf->items[i].box, leaf->weights[i]);
         removeAt(leaf, i);
         --m_size;
         if (leaf->count == 0) { // the root leaf held the last entry
-            release(m_root);
+            release(m_root, m_rootWeight);
             m_root = nullptr;
             c = {};
             return;
@@ -389,16 +404,16 @@ public:
     PersistentMap() = default;
     PersistentMap(const PersistentMap& o)
         : m_root(o.m_root)
+        , m_rootWeight(o.m_root ? share(o.m_root, o.m_rootWeight) : 0)
         , m_size(o.m_size)
         , m_pool(o.m_pool)
     {
-        if (m_root)
-            ++m_root->refs;
         if (m_pool)
             ++m_pool->refs;
     }
     PersistentMap(PersistentMap&& o) noexcept
         : m_root(std::exchange(o.m_root, nullptr))
+        , m_rootWeight(std::exchange(o.m_rootWeight, 0))
         , m_size(std::exchange(o.m_size, 0))
         , m_pool(std::exchange(o.m_pool, nullptr))
     {
@@ -406,13 +421,14 @@ public:
     PersistentMap& operator=(PersistentMap o) noexcept
     {
         std::swap(m_root, o.m_root);
+        std::swap(m_rootWeight, o.m_rootWeight);
         std::swap(m_size, o.m_size);
         std::swap(m_pool, o.m_pool);
         return *this;
     }
     ~PersistentMap()
     {
-        release(m_root);
+        release(m_root, m_rootWeight);
         if (m_pool && --m_pool->refs == 0)
             delete m_pool;
     }
@@ -455,15 +471,18 @@ public:
     {
         VMALAB_ASSERT(m_root, "PersistentMap::at() of a missing key");
         Node** slot = &m_root;
+        Weight* weight = &m_rootWeight;
         for (;;) {
-            makeUnique(*slot);
+            makeUnique(*slot, *weight);
             Node* n = *slot;
             if (n->leaf) {
                 const int i = lowerIndex(n, k);
                 VMALAB_ASSERT(i < n->count && n->keys[i] == k, "PersistentMap::at() of a missing key");
-                return uniqueValue(n->items[i].box);
+                return uniqueValue(n, i);
             }
-            slot = &n->items[childIndex(n, k)].kid;
+            const int i = childIndex(n, k);
+            slot = &n->items[i].kid;
+            weight = &n->weights[i];
         }
     }
 
@@ -498,17 +517,19 @@ private:
     // Erases k, which is present, rebalancing on the way up.
     void eraseFromRoot(const K& k)
     {
-        eraseFrom(m_root, k);
+        eraseFrom(m_root, m_rootWeight, k);
         --m_size;
         if (m_root->count == 0) {
-            release(m_root);
+            release(m_root, m_rootWeight);
             m_root = nullptr;
         } else if (!m_root->leaf && m_root->count == 1) {
             // The root is unique here (eraseFrom copied it): drop it and keep its child.
             Node* kid = m_root->items[0].kid;
+            const Weight kidWeight = m_root->weights[0];
             m_root->count = 0;
-            release(m_root);
+            release(m_root, m_rootWeight);
             m_root = kid;
+            m_rootWeight = kidWeight;
         }
     }
 
@@ -524,7 +545,7 @@ public:
 
     void clear()
     {
-        release(m_root);
+        release(m_root, m_rootWeight);
         m_root = nullptr;
         m_size = 0;
     }
@@ -553,11 +574,12 @@ private:
     // two changes through one cursor, sharing the path again.
     void makePathUnique(Cursor& c)
     {
-        makeUnique(m_root);
+        makeUnique(m_root, m_rootWeight);
         c.m_nodes[0] = m_root;
         for (int d = 1; d < c.m_depth; ++d) {
-            Node*& slot = c.m_nodes[d - 1]->items[c.m_index[d - 1]].kid;
-            makeUnique(slot);
+            Node* parent = c.m_nodes[d - 1];
+            Node*& slot = parent->items[c.m_index[d - 1]].kid;
+            makeUnique(slot, parent->weights[c.m_index[d - 1]]);
             c.m_nodes[d] = slot;
         }
     }
@@ -608,14 +630,31 @@ private:
     template <typename... A>
     Box* newBox(A&&... a)
     {
-        return new (m_pool->allocate(1)) Box { 1, V(std::forward<A>(a)...) };
+        return new (m_pool->allocate(1)) Box { kFreshWeight, V(std::forward<A>(a)...) };
     }
 
-    V& uniqueValue(Box*& b)
+    // The weight for a copy of a reference to `target` that holds `weight` (split off it).
+    template <typename T>
+    static Weight share(T* target, Weight& weight)
     {
-        if (b->refs > 1) {
-            --b->refs;
+        if (weight == 1) { // spent: give the target more to split
+            target->weight += kFreshWeight;
+            weight = static_cast<Weight>(weight + kFreshWeight);
+        }
+        const Weight half = static_cast<Weight>(weight / 2);
+        weight = static_cast<Weight>(weight - half);
+        return half;
+    }
+
+    // The value in slot i of the unique leaf, copied first if another version shares it.
+    V& uniqueValue(Node* leaf, int i)
+    {
+        Box*& b = leaf->items[i].box;
+        Weight& weight = leaf->weights[i];
+        if (weight != b->weight) {
+            b->weight -= weight;
             b = newBox(b->value);
+            weight = kFreshWeight;
         }
         return b->value;
     }
@@ -625,19 +664,24 @@ private:
         if (!m_pool)
             m_pool = new detail::MapPool(sizeof(Node), sizeof(Box));
         Box* box = newBox(std::move(v));
-        if (!m_root)
+        if (!m_root) {
             m_root = newNode();
+            m_rootWeight = kFreshWeight;
+        }
         typename Node::Slot s;
         s.box = box;
-        if (Node* split = insertInto(m_root, k, s)) {
+        if (Node* split = insertInto(m_root, m_rootWeight, k, s)) {
             Node* root = newNode();
             root->leaf = false;
             root->count = 2;
             root->keys[0] = m_root->keys[0];
             root->items[0].kid = m_root;
+            root->weights[0] = m_rootWeight;
             root->keys[1] = split->keys[0];
             root->items[1].kid = split;
+            root->weights[1] = kFreshWeight;
             m_root = root;
+            m_rootWeight = kFreshWeight;
         }
         ++m_size;
         return box->value;
@@ -755,55 +799,69 @@ private:
         return n ? Pos { n, n->count - 1 } : Pos {};
     }
 
-    void releaseBox(Box* b)
+    // Drops a reference holding `weight`.
+    void releaseBox(Box* b, Weight weight)
     {
-        if (--b->refs == 0) {
+        b->weight -= weight;
+        if (b->weight == 0) {
             b->~Box();
             m_pool->deallocate(1, b);
         }
     }
-    void release(Node* n)
+    void release(Node* n, Weight weight)
     {
-        if (!n || --n->refs != 0)
+        if (!n)
+            return;
+        n->weight -= weight;
+        if (n->weight != 0)
             return;
         for (int i = 0; i < n->count; ++i) {
             if (n->leaf)
-                releaseBox(n->items[i].box);
+                releaseBox(n->items[i].box, n->weights[i]);
             else
-                release(n->items[i].kid);
+                release(n->items[i].kid, n->weights[i]);
         }
         n->~Node();
         m_pool->deallocate(0, n);
     }
 
-    // Gives `slot` a node of its own, copying a shared one (its children become shared).
-    void makeUnique(Node*& slot)
+    // Gives `slot`, whose reference holds `weight`, a node of its own, copying a shared one
+    // (its children become shared: each slot's weight is split with the copy).
+    void makeUnique(Node*& slot, Weight& weight)
     {
-        if (slot->refs == 1)
+        Node* shared = slot;
+        if (weight == shared->weight)
             return;
-        Node* copy = newNode(*slot);
-        copy->refs = 1;
+        Node* copy = newNode(*shared);
+        copy->weight = kFreshWeight;
         for (int i = 0; i < copy->count; ++i) {
             if (copy->leaf)
-                ++copy->items[i].box->refs;
+                copy->weights[i] = share(shared->items[i].box, shared->weights[i]);
             else
-                ++copy->items[i].kid->refs;
+                copy->weights[i] = share(shared->items[i].kid, shared->weights[i]);
         }
-        --slot->refs;
+        shared->weight -= weight;
         slot = copy;
+        weight = kFreshWeight;
+    }
+
+    static void moveEntry(Node* to, int j, const Node* from, int i)
+    {
+        to->keys[j] = from->keys[i];
+        to->items[j] = from->items[i];
+        to->weights[j] = from->weights[i];
     }
 
     // Puts (k, s) at index i of the unique node n. When n is full it splits: the upper
     // half moves to a new node, which is returned for the parent to link.
-    Node* insertAt(Node* n, int i, const K& k, typename Node::Slot s)
+    Node* insertAt(Node* n, int i, const K& k, typename Node::Slot s, Weight weight)
     {
         if (n->count < kMax) {
-            for (int j = n->count; j > i; --j) {
-                n->keys[j] = n->keys[j - 1];
-                n->items[j] = n->items[j - 1];
-            }
+            for (int j = n->count; j > i; --j)
+                moveEntry(n, j, n, j - 1);
             n->keys[i] = k;
             n->items[i] = s;
+            n->weights[i] = weight;
             ++n->count;
             return nullptr;
         }
@@ -813,40 +871,36 @@ private:
         // Entries [leftCount, kMax] of the kMax + 1 (with the new one) go right.
         const bool newGoesLeft = i < leftCount;
         const int firstMoved = newGoesLeft ? leftCount - 1 : leftCount;
-        for (int j = firstMoved; j < kMax; ++j) {
-            right->keys[right->count] = n->keys[j];
-            right->items[right->count++] = n->items[j];
-        }
+        for (int j = firstMoved; j < kMax; ++j)
+            moveEntry(right, right->count++, n, j);
         n->count = static_cast<std::uint16_t>(firstMoved);
         if (newGoesLeft)
-            insertAt(n, i, k, s);
+            insertAt(n, i, k, s, weight);
         else
-            insertAt(right, i - leftCount, k, s);
+            insertAt(right, i - leftCount, k, s, weight);
         return right;
     }
 
-    Node* insertInto(Node*& slot, const K& k, typename Node::Slot s)
+    Node* insertInto(Node*& slot, Weight& weight, const K& k, typename Node::Slot s)
     {
-        makeUnique(slot);
+        makeUnique(slot, weight);
         Node* n = slot;
         if (n->leaf)
-            return insertAt(n, lowerIndex(n, k), k, s);
+            return insertAt(n, lowerIndex(n, k), k, s, kFreshWeight);
         const int i = childIndex(n, k);
-        Node* split = insertInto(n->items[i].kid, k, s);
+        Node* split = insertInto(n->items[i].kid, n->weights[i], k, s);
         n->keys[i] = n->items[i].kid->keys[0]; // k may be the new smallest key
         if (!split)
             return nullptr;
         typename Node::Slot kid;
         kid.kid = split;
-        return insertAt(n, i + 1, split->keys[0], kid);
+        return insertAt(n, i + 1, split->keys[0], kid, kFreshWeight);
     }
 
     static void removeAt(Node* n, int i)
     {
-        for (int j = i; j + 1 < n->count; ++j) {
-            n->keys[j] = n->keys[j + 1];
-            n->items[j] = n->items[j + 1];
-        }
+        for (int j = i; j + 1 < n->count; ++j)
+            moveEntry(n, j, n, j + 1);
         --n->count;
     }
 
@@ -858,42 +912,32 @@ private:
             return; // only the root can have one child; erase() collapses it
         const int l = i > 0 ? i - 1 : i;
         const int r = l + 1;
-        makeUnique(n->items[l].kid);
-        makeUnique(n->items[r].kid);
+        makeUnique(n->items[l].kid, n->weights[l]);
+        makeUnique(n->items[r].kid, n->weights[r]);
         Node* a = n->items[l].kid;
         Node* b = n->items[r].kid;
         if (a->count + b->count <= kMax) {
-            for (int j = 0; j < b->count; ++j) {
-                a->keys[a->count] = b->keys[j];
-                a->items[a->count++] = b->items[j];
-            }
+            for (int j = 0; j < b->count; ++j)
+                moveEntry(a, a->count++, b, j);
             b->count = 0; // its children moved to a
-            release(b);
+            release(b, n->weights[r]);
             removeAt(n, r);
         } else {
             const int total = a->count + b->count;
             const int wantLeft = total / 2;
             if (a->count < wantLeft) {
                 const int moving = wantLeft - a->count;
-                for (int j = 0; j < moving; ++j) {
-                    a->keys[a->count] = b->keys[j];
-                    a->items[a->count++] = b->items[j];
-                }
-                for (int j = moving; j < b->count; ++j) {
-                    b->keys[j - moving] = b->keys[j];
-                    b->items[j - moving] = b->items[j];
-                }
+                for (int j = 0; j < moving; ++j)
+                    moveEntry(a, a->count++, b, j);
+                for (int j = moving; j < b->count; ++j)
+                    moveEntry(b, j - moving, b, j);
                 b->count = static_cast<std::uint16_t>(b->count - moving);
             } else {
                 const int moving = a->count - wantLeft;
-                for (int j = b->count - 1; j >= 0; --j) {
-                    b->keys[j + moving] = b->keys[j];
-                    b->items[j + moving] = b->items[j];
-                }
-                for (int j = 0; j < moving; ++j) {
-                    b->keys[j] = a->keys[wantLeft + j];
-                    b->items[j] = a->items[wantLeft + j];
-                }
+                for (int j = b->count - 1; j >= 0; --j)
+                    moveEntry(b, j + moving, b, j);
+                for (int j = 0; j < moving; ++j)
+                    moveEntry(b, j, a, wantLeft + j);
                 b->count = static_cast<std::uint16_t>(b->count + moving);
                 a->count = static_cast<std::uint16_t>(wantLeft);
             }
@@ -903,18 +947,18 @@ private:
     }
 
     // Removes k, which is present, from the subtree at slot.
-    void eraseFrom(Node*& slot, const K& k)
+    void eraseFrom(Node*& slot, Weight& weight, const K& k)
     {
-        makeUnique(slot);
+        makeUnique(slot, weight);
         Node* n = slot;
         if (n->leaf) {
             const int i = lowerIndex(n, k);
-            releaseBox(n->items[i].box);
+            releaseBox(n->items[i].box, n->weights[i]);
             removeAt(n, i);
             return;
         }
         const int i = childIndex(n, k);
-        eraseFrom(n->items[i].kid, k);
+        eraseFrom(n->items[i].kid, n->weights[i], k);
         const Node* c = n->items[i].kid;
         if (c->count > 0)
             n->keys[i] = c->keys[0];
@@ -943,6 +987,7 @@ private:
     }
 
     Node* m_root = nullptr;
+    mutable Weight m_rootWeight = 0; // the root reference's weight (copies split it)
     std::size_t m_size = 0;
     detail::MapPool* m_pool = nullptr; // shared by every copy; set by the first insert
 };

@@ -2,6 +2,7 @@
 
 #include "core/engine/call_text.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ostream>
@@ -81,7 +82,10 @@ std::ostream& operator<<(std::ostream& os, const TraceText& t)
 
 TraceStep& Tracer::add(TraceText kernelFn, TraceText what, TraceText rule, Lock lock)
 {
-    TraceStep& s = m_trace.steps.emplace_back();
+    std::vector<TraceStep>& steps = m_trace.steps;
+    if (steps.size() == steps.capacity())
+        steps.reserve(steps.empty() ? 1 : steps.size() + std::max(kStepsAfterFirst, steps.size()));
+    TraceStep& s = steps.emplace_back();
     s.kernelFn = std::move(kernelFn);
     s.what = std::move(what);
     s.rule = std::move(rule);

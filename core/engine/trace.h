@@ -268,13 +268,12 @@ public:
     explicit Tracer(OpTrace& trace)
         : m_trace(trace)
     {
-        // Room for a split toggle's five steps: growing the vector 1, 2, 4, 8 cost a
-        // malloc and a move of every step each time (History trims the slack).
-        if (trace.steps.capacity() == 0)
-            trace.steps.reserve(kStepsReserved);
     }
 
-    static constexpr std::size_t kStepsReserved = 5;
+    // Room for the steps after the first when a second one comes: an mprotect merge has one
+    // step, a split four. Reserving five up front cost a merge a second malloc and a move
+    // when History trimmed the slack; doubling 1, 2, 4 cost a split three mallocs.
+    static constexpr std::size_t kStepsAfterFirst = 3;
 
     TraceStep& step(std::string kernelFn, std::string what, std::string rule = {}, Lock lock = Lock::None);
     // A step whose three texts are string literals: nothing is copied or allocated.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <random>
@@ -259,6 +260,157 @@ TEST(PersistentMap, CopiesOutliveTheOriginalAndReuseFreedNodes)
         ASSERT_EQ(versions.back().at(i), (std::vector<int> { -i })) << i; // rounds 0-6 replaced every key
         ASSERT_EQ(last.at(i).size(), i % 3 == 0 ? 2u : 1u) << i;
     }
+}
+
+// Changes through one cursor (the way mprotect walks: find, split, merge), checked against
+// std::map; copies taken between two changes through the same cursor must never change.
+TEST(PersistentMap, CursorBehavesLikeStdMapAndLeavesCopiesAlone)
+{
+    using Map = PersistentMap<int, int>;
+    Map p;
+    std::map<int, int> m;
+    std::mt19937 rng(11);
+    for (int k = 0; k < 3000; k += 10) { // gaps of 10 leave room to insert and rekey beside
+        p.emplace(k, k);
+        m.emplace(k, k);
+    }
+    std::vector<std::pair<Map, std::map<int, int>>> copies;
+    auto checkEqual = [](const Map& a, const std::map<int, int>& b) {
+        ASSERT_EQ(a.size(), b.size());
+        auto it = a.begin();
+        for (const auto& [k, v] : b) {
+            ASSERT_EQ(it->first, k);
+            ASSERT_EQ(it->second, v);
+            ++it;
+        }
+        ASSERT_EQ(it, a.end());
+    };
+    auto checkCopies = [&] {
+        for (const auto& [copy, expected] : copies)
+            checkEqual(copy, expected);
+    };
+    for (int round = 0; round < 2000; ++round) {
+        const int at = static_cast<int>(rng() % 3100);
+        auto c = p.floor(at);
+        auto it = m.upper_bound(at); // the entry after floor(at)
+        ASSERT_EQ(c.valid(), it != m.begin());
+        if (!c)
+            continue;
+        --it;
+        ASSERT_EQ(p.key(c), it->first);
+        for (int change = 0; change < 6 && c; ++change) {
+            ASSERT_EQ(p.key(c), it->first);
+            ASSERT_EQ(p.value(c), it->second);
+            const int* before = p.peekPrev(c);
+            const int* after = p.peekNext(c);
+            ASSERT_EQ(before != nullptr, it != m.begin());
+            ASSERT_EQ(after != nullptr, std::next(it) != m.end());
+            if (before) {
+                ASSERT_EQ(*before, std::prev(it)->second);
+            }
+            if (after) {
+                ASSERT_EQ(*after, std::next(it)->second);
+            }
+            const int lowKey = it == m.begin() ? -1000 : std::prev(it)->first;
+            const int highKey = std::next(it) == m.end() ? 100000 : std::next(it)->first;
+            if (rng() % 3 == 0) // a copy between two changes through this cursor
+                copies.emplace_back(p, m);
+            switch (rng() % 7) {
+            case 0: // neighbour moves
+                if (rng() % 2 ? p.prev(c) : p.next(c))
+                    it = m.find(p.key(c));
+                break;
+            case 1:
+                p.valueForWrite(c) = round;
+                it->second = round;
+                break;
+            case 2: // rekey within the gap
+                if (highKey - lowKey > 2) {
+                    const int k = lowKey + 1 + static_cast<int>(rng() % static_cast<unsigned>(highKey - lowKey - 1));
+                    const int v = it->second;
+                    p.rekey(c, k) = v + 1;
+                    m.erase(it);
+                    it = m.emplace(k, v + 1).first;
+                }
+                break;
+            case 3: // insert before
+                if (it->first - lowKey > 1) {
+                    const int k = it->first - 1 - static_cast<int>(rng() % static_cast<unsigned>(it->first - lowKey - 1));
+                    EXPECT_EQ(p.insertBeside(c, true, k, -round), -round);
+                    m.emplace(k, -round);
+                }
+                break;
+            case 4: // insert after
+                if (highKey - it->first > 1) {
+                    const int k = it->first + 1 + static_cast<int>(rng() % static_cast<unsigned>(highKey - it->first - 1));
+                    EXPECT_EQ(p.insertBeside(c, false, k, -round), -round);
+                    m.emplace(k, -round);
+                }
+                break;
+            default: // erase; the cursor moves to the entry before
+                if (m.size() > 50) {
+                    const bool first = it == m.begin();
+                    it = m.erase(it);
+                    p.erase(c);
+                    ASSERT_EQ(c.valid(), !first);
+                    if (!first)
+                        --it;
+                } else if (highKey - it->first > 1) { // refill instead
+                    p.insertBeside(c, false, it->first + 1, 0);
+                    m.emplace(it->first + 1, 0);
+                }
+                break;
+            }
+            checkEqual(p, m);
+            checkCopies();
+            if (::testing::Test::HasFatalFailure())
+                return;
+        }
+        if (copies.size() > 8) // keep the oldest and a few recent ones
+            copies.erase(copies.begin() + 1, copies.begin() + 5);
+        if (round % 500 == 499) { // regrow where erases thinned the map
+            for (int k = 0; k < 3000; k += 10)
+                if (!m.count(k) && !m.count(k + 1) && !m.count(k - 1)) {
+                    p.emplaceNew(k, k);
+                    m.emplace(k, k);
+                }
+        }
+    }
+}
+
+// Copies split the weight of the reference they copy: a map copied many more times than its
+// weight can halve (30) must still tell shared nodes from its own, and free them when the
+// last copy goes, in any order.
+TEST(PersistentMap, ManyCopiesOfOneMapStayIndependent)
+{
+    PersistentMap<int, int> original;
+    for (int i = 0; i < 2000; ++i)
+        original.emplaceNew(i, i);
+    std::vector<PersistentMap<int, int>> copies;
+    for (int n = 0; n < 100; ++n) {
+        copies.push_back(original); // each halves the original's root weight
+        copies.push_back(copies.back()); // and a copy of a copy
+    }
+    std::mt19937 rng(3);
+    for (int n = 0; n < static_cast<int>(copies.size()); ++n) {
+        copies[static_cast<std::size_t>(n)].at(n * 7 % 2000) = -n;
+        copies[static_cast<std::size_t>(n)].erase(n * 13 % 2000 == n * 7 % 2000 ? 1999 - n : n * 13 % 2000);
+    }
+    original.at(5) = 55;
+    std::shuffle(copies.begin(), copies.end(), rng);
+    while (copies.size() > 1) {
+        copies.pop_back();
+        const PersistentMap<int, int>& kept = copies.front();
+        ASSERT_EQ(kept.size(), 1999u);
+    }
+    EXPECT_EQ(original.at(5), 55);
+    EXPECT_EQ(original.size(), 2000u);
+    for (int i = 0; i < 2000; ++i)
+        ASSERT_EQ(original.at(i), i == 5 ? 55 : i) << i;
+    int changed = 0;
+    for (const auto& e : copies.front())
+        changed += e.second != e.first;
+    EXPECT_LE(changed, 1); // its own change only (copy 0's -0 at key 0 changes nothing)
 }
 
 } // namespace
