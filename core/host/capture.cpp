@@ -8,12 +8,18 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <fcntl.h>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <sys/ioctl.h>
 #include <sys/utsname.h>
+#include <thread>
 #include <unistd.h>
 
 namespace vmalab::host {
@@ -51,6 +57,9 @@ constexpr std::uint64_t kPageIsSwapped = 1 << 4;
 constexpr std::uint64_t kPageIsGuard = 1 << 8; // since 6.14; older kernels refuse the bit with EINVAL
 // The top of the largest user address space (57 bits, with 5-level page tables).
 constexpr Addr kUserTop = Addr { 1 } << 56;
+// The top of a 47-bit address space (4-level page tables): where a scan made before the VMAs
+// are known stops.
+constexpr Addr kTaskSize47 = (Addr { 1 } << 47) - pageSize;
 constexpr std::uint64_t kPfnMask = (std::uint64_t { 1 } << 55) - 1;
 
 std::int64_t clockNs(clockid_t id)
@@ -289,10 +298,133 @@ std::vector<Segment> segments(const std::vector<SnapshotVma>& vmas, const std::v
     return out;
 }
 
-// smaps read with large read() calls into one buffer and parsed as each read returns, while
-// the text is still in the cache; the whole file is never held. On a read error *readErr is
-// the errno; *empty says whether the file had no text at all.
-Result<std::vector<SnapshotVma>> readSmaps(const std::string& path, int* readErr, bool* empty)
+// The chunks of one file read on a second thread, handed over in order. Producing smaps is the
+// kernel's work, done in the reading thread's read() calls (system time); parsing is ours. On
+// two cores they overlap, so the capture costs about what the slower of the two costs instead
+// of their sum. Buffers go back to the reader to be filled again, so memory stays at a few
+// chunks and the pages are faulted in once.
+class ChunkPipe
+{
+public:
+    static constexpr std::size_t kChunk = std::size_t { 256 } << 10;
+
+    // A buffer of kChunk bytes, `size` of them filled. Not a vector: its resizes would clear
+    // the whole buffer on every reuse.
+    struct Chunk
+    {
+        std::unique_ptr<char[]> data;
+        std::size_t size = 0;
+    };
+
+    // `afterEof` runs on the reading thread once the file is read, while this thread may still
+    // be parsing the last chunks.
+    ChunkPipe(int fd, std::function<void()> afterEof)
+        : m_afterEof(std::move(afterEof))
+        , m_reader([this, fd] { readAll(fd); })
+    {
+    }
+    ~ChunkPipe()
+    {
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_stop = true;
+        }
+        m_changed.notify_all();
+        m_reader.join();
+    }
+
+    // The next chunk, or one without data at the end of the file or after an error (error()).
+    Chunk next()
+    {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        m_changed.wait(lock, [&] { return !m_full.empty() || m_done; });
+        if (m_full.empty())
+            return {};
+        Chunk c = std::move(m_full.front());
+        m_full.pop_front();
+        return c;
+    }
+    void giveBack(Chunk c)
+    {
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_free.push_back(std::move(c));
+        }
+        m_changed.notify_all();
+    }
+    // errno of a failed read, once next() has returned empty; 0 at a clean end.
+    int error()
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        return m_err;
+    }
+
+private:
+    void readAll(int fd)
+    {
+        for (;;) {
+            Chunk c;
+            {
+                std::unique_lock<std::mutex> lock(m_mutex);
+                // At most four chunks in flight: the reader waits for the parser, not memory.
+                m_changed.wait(lock, [&] { return m_stop || !m_free.empty() || m_made < 4; });
+                if (m_stop)
+                    break;
+                if (!m_free.empty()) {
+                    c = std::move(m_free.back());
+                    m_free.pop_back();
+                } else {
+                    ++m_made;
+                }
+            }
+            if (!c.data)
+                c.data.reset(new char[kChunk]);
+            // Each read() of a seq_file returns what fits in the kernel's buffer: fill the chunk
+            // with several, so that handing over costs little per byte.
+            c.size = 0;
+            ssize_t n = 1;
+            while (c.size < kChunk && n > 0) {
+                n = ::read(fd, c.data.get() + c.size, kChunk - c.size);
+                if (n < 0 && errno == EINTR)
+                    n = 1;
+                else if (n > 0)
+                    c.size += std::size_t(n);
+            }
+            const int err = n < 0 ? errno : 0;
+            std::lock_guard<std::mutex> lock(m_mutex);
+            if (c.size)
+                m_full.push_back(std::move(c));
+            m_changed.notify_all();
+            if (n <= 0) {
+                m_err = err;
+                break;
+            }
+        }
+        if (m_afterEof)
+            m_afterEof();
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_done = true;
+        m_changed.notify_all();
+    }
+
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    std::deque<Chunk> m_full;
+    std::vector<Chunk> m_free;
+    int m_made = 0;
+    int m_err = 0;
+    bool m_done = false;
+    bool m_stop = false;
+    std::function<void()> m_afterEof;
+    std::thread m_reader; // last: it starts once the members it uses exist
+};
+
+// smaps read in large chunks on a second thread (ChunkPipe) and parsed here as each chunk
+// arrives, while the next one is being produced; the whole file is never held. On a read
+// error *readErr is the errno; *empty says whether the file had no text at all. `afterRead`
+// runs on the reading thread once smaps is read.
+Result<std::vector<SnapshotVma>> readSmaps(
+    const std::string& path, int* readErr, bool* empty, std::function<void()> afterRead)
 {
     *readErr = 0;
     *empty = true;
@@ -302,30 +434,33 @@ Result<std::vector<SnapshotVma>> readSmaps(const std::string& path, int* readErr
         return Diagnostic { path, 0, 0, errnoText(errno) };
     }
     snapshot::SmapsTextParser parser(path);
-    constexpr std::size_t kRead = std::size_t { 1 } << 20;
-    std::vector<char> buf(2 * kRead);
-    std::size_t have = 0; // bytes of an unfinished line kept at the front
-    for (;;) {
-        if (buf.size() - have < kRead)
-            buf.resize(have + kRead); // a line longer than a read (a name near PATH_MAX fits anyway)
-        const ssize_t n = ::read(fd, buf.data() + have, kRead);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            *readErr = errno;
-            ::close(fd);
-            return Diagnostic { path, 0, 0, errnoText(*readErr) };
+    std::string pending; // an unfinished line from the end of the previous chunk
+    {
+        ChunkPipe pipe(fd, std::move(afterRead));
+        for (ChunkPipe::Chunk c = pipe.next(); c.data; c = pipe.next()) {
+            *empty = false;
+            std::string_view text(c.data.get(), c.size);
+            if (!pending.empty()) {
+                const std::size_t nl = text.find('\n');
+                if (nl == std::string_view::npos) {
+                    pending.append(text);
+                    pipe.giveBack(std::move(c));
+                    continue;
+                }
+                pending.append(text.substr(0, nl + 1));
+                parser.feed(pending);
+                pending.clear();
+                text.remove_prefix(nl + 1);
+            }
+            pending.assign(text.substr(parser.feed(text)));
+            pipe.giveBack(std::move(c));
         }
-        if (n == 0)
-            break;
-        *empty = false;
-        have += std::size_t(n);
-        const std::size_t used = parser.feed(std::string_view(buf.data(), have));
-        std::memmove(buf.data(), buf.data() + used, have - used);
-        have -= used;
+        *readErr = pipe.error();
     }
     ::close(fd);
-    return parser.finish(std::string_view(buf.data(), have));
+    if (*readErr)
+        return Diagnostic { path, 0, 0, errnoText(*readErr) };
+    return parser.finish(pending);
 }
 
 // Whether the process has exited (a zombie keeps /proc/PID but shows no mappings).
@@ -391,8 +526,22 @@ private:
 
 } // namespace
 
+PrescannedPages prescanPages(int pagemapFd)
+{
+    PrescannedPages p;
+    p.end = kTaskSize47;
+    p.ok = scanPopulated(pagemapFd, 0, p.end, &p.populated, &p.withGuard);
+    return p;
+}
+
 std::vector<SnapshotPageRun> capturePageRuns(
     const std::vector<SnapshotVma>& vmas, int pagemapFd, int kpageflagsFd, bool scan, bool* scanned)
+{
+    return capturePageRuns(vmas, pagemapFd, kpageflagsFd, scan, scanned, nullptr);
+}
+
+std::vector<SnapshotPageRun> capturePageRuns(const std::vector<SnapshotVma>& vmas, int pagemapFd, int kpageflagsFd,
+    bool scan, bool* scanned, const PrescannedPages* prescanned)
 {
     std::vector<std::pair<Addr, Addr>> populated;
     bool withGuard = true;
@@ -402,7 +551,12 @@ std::vector<SnapshotPageRun> capturePageRuns(
     for (const SnapshotVma& s : vmas)
         if (s.vma.end <= kUserTop)
             scanEnd = s.vma.end;
-    *scanned = scan && scanEnd && scanPopulated(pagemapFd, vmas.front().vma.start, scanEnd, &populated, &withGuard);
+    if (scan && scanEnd && prescanned && prescanned->ok && scanEnd <= prescanned->end) {
+        populated = prescanned->populated;
+        *scanned = true;
+    } else {
+        *scanned = scan && scanEnd && scanPopulated(pagemapFd, vmas.front().vma.start, scanEnd, &populated, &withGuard);
+    }
     const std::vector<Segment> segs = segments(vmas, populated, *scanned, scanEnd);
     std::vector<SnapshotPageRun> out;
     out.reserve(segs.size());
@@ -472,7 +626,12 @@ Result<snapshot::SnapshotProcess> captureProcess(pid_t pid, const CaptureOptions
         return accessError(pid, pagemapPath, errno);
     int readErr = 0;
     bool empty = true;
-    auto vmas = readSmaps(smapsPath, &readErr, &empty);
+    // PAGEMAP_SCAN runs on the thread that read smaps while this one parses the last of it.
+    PrescannedPages prescanned;
+    std::function<void()> prescan;
+    if (options.usePagemapScan)
+        prescan = [&prescanned, pm] { prescanned = prescanPages(pm); };
+    auto vmas = readSmaps(smapsPath, &readErr, &empty, std::move(prescan));
     if (readErr) {
         ::close(pm);
         return accessError(pid, smapsPath, readErr);
@@ -495,7 +654,7 @@ Result<snapshot::SnapshotProcess> captureProcess(pid_t pid, const CaptureOptions
             notes->push_back("kpageflags: page frame numbers are hidden without CAP_SYS_ADMIN");
     }
     bool scanned = false;
-    p.pages = capturePageRuns(p.vmas, pm, kpf, options.usePagemapScan, &scanned);
+    p.pages = capturePageRuns(p.vmas, pm, kpf, options.usePagemapScan, &scanned, &prescanned);
     if (options.usePagemapScan && !scanned)
         notes->push_back("PAGEMAP_SCAN not available (Linux 6.7+): every pagemap entry was read with pread");
     *pagemapMethod = scanned ? "PAGEMAP_SCAN" : "pread";

@@ -45,4 +45,18 @@ Result<snapshot::SnapshotProcess> captureProcess(pid_t pid, const CaptureOptions
 std::vector<snapshot::SnapshotPageRun> capturePageRuns(
     const std::vector<snapshot::SnapshotVma>& vmas, int pagemapFd, int kpageflagsFd, bool scan, bool* scanned);
 
+// What PAGEMAP_SCAN found over [0, end) before the VMAs were known (the capture scans while
+// smaps is still being parsed); capturePageRuns() uses it when it covers every VMA it scans.
+struct PrescannedPages
+{
+    bool ok = false;
+    Addr end = 0;
+    bool withGuard = true;
+    std::vector<std::pair<Addr, Addr>> populated;
+};
+// Scans [0, the top of a 47-bit address space) of an open pagemap.
+PrescannedPages prescanPages(int pagemapFd);
+std::vector<snapshot::SnapshotPageRun> capturePageRuns(const std::vector<snapshot::SnapshotVma>& vmas,
+    int pagemapFd, int kpageflagsFd, bool scan, bool* scanned, const PrescannedPages* prescanned);
+
 } // namespace vmalab::host
